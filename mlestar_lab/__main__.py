@@ -1,0 +1,3 @@
+from mlestar_lab.cli.main import main
+
+raise SystemExit(main())

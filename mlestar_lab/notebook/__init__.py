@@ -1,0 +1,1 @@
+"""Candidate notebooks: named block cells, a papermill parameters cell, scripts and diffs."""

@@ -1,0 +1,1 @@
+"""Strategists: the decision makers behind the MLE-STAR loop (offline default; LLMs later)."""

@@ -1,0 +1,1 @@
+"""Competition folders: inventory, inference of target/id/metric, fixed folds."""
