@@ -16,8 +16,9 @@ out-of-fold predictions can always be averaged and blended.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,8 @@ METRICS: dict[str, Metric] = {
             "def score_predictions(y_true, pred):\n"
             "    p = np.asarray(pred, dtype=float)\n"
             "    if p.ndim == 2:\n"
-            "        return float(f1_score(np.asarray(y_true, dtype=int), p.argmax(axis=1), average='macro'))\n"
+            "        labels = p.argmax(axis=1)\n"
+            "        return float(f1_score(np.asarray(y_true, dtype=int), labels, average='macro'))\n"
             "    return float(f1_score(np.asarray(y_true, dtype=int), (p >= 0.5).astype(int)))\n",
             ("f1 score", "f1-score", "f-score", "f1", "macro f1", "mean f score"),
         ),
