@@ -160,35 +160,58 @@ METRICS: dict[str, Metric] = {
 }
 
 
+def _normalise(text: str) -> str:
+    """Lower case with '-' and '_' read as spaces, so 'log-loss', 'log_loss' and 'log loss' agree."""
+    return re.sub(r"[ \t]+", " ", re.sub(r"[-_]", " ", text.lower()))
+
+
 def get_metric(name: str) -> Metric:
     """The metric called `name` (case-insensitive); a clear error names the supported ones."""
-    key = name.strip().lower()
+    key = _normalise(name).strip()
     if key in METRICS:
         return METRICS[key]
     for metric in METRICS.values():
-        if key in metric.aliases:
+        if key in {_normalise(alias) for alias in metric.aliases}:
             return metric
     raise KeyError(f"unknown metric {name!r}; supported: {', '.join(METRICS)}")
 
 
-def find_metric_in_text(text: str) -> Metric | None:
-    """The metric a competition description names, preferring an explicit 'metric: X' line.
+_EXPLICIT_LINE = re.compile(r"(?<![a-z])metrics?\s*[:=][\s*`]*([a-z0-9^² ]+)")
+_EVALUATION_WINDOW = 400
 
-    Longer aliases are tried first so 'root mean squared logarithmic error' is not read as RMSE
-    and 'multi-class log loss' not as binary log loss.
+
+def _first_metric(chunk: str) -> Metric | None:
+    """The metric whose alias occurs first in `chunk` (the longest alias wins at equal positions)."""
+    best: tuple[int, int, Metric] | None = None
+    for metric in METRICS.values():
+        for alias in metric.aliases:
+            found = re.search(rf"(?<![a-z0-9]){re.escape(_normalise(alias))}(?![a-z0-9])", chunk)
+            if found and (best is None or (found.start(), -len(alias)) < (best[0], best[1])):
+                best = (found.start(), -len(alias), metric)
+    return best[2] if best else None
+
+
+def find_metric_in_text(text: str) -> Metric | None:
+    """The metric a competition description names.
+
+    An explicit 'metric: X' line decides alone: when it names an unsupported metric the answer
+    is None rather than some other metric mentioned in passing. Without such a line the text
+    after the first 'evaluat…' (Kaggle's "Submissions are evaluated on …") is searched before
+    the whole page, whose inline code spans (column names such as `f1`) are ignored.
     """
-    lowered = text.lower()
-    explicit = re.search(r"(?:evaluation\s+)?metric\s*[:=]\s*\**\s*([a-z0-9_^²\- ]+)", lowered)
-    candidates = [explicit.group(1)] if explicit else []
-    candidates.append(lowered)
-    pairs = sorted(
-        ((alias, metric) for metric in METRICS.values() for alias in metric.aliases),
-        key=lambda pair: -len(pair[0]),
-    )
-    for chunk in candidates:
-        for alias, metric in pairs:
-            if re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", chunk):
-                return metric
+    lowered = _normalise(text)
+    explicit = _EXPLICIT_LINE.search(lowered)
+    if explicit:
+        return _first_metric(explicit.group(1))
+    chunks = []
+    evaluation = lowered.find("evaluat")
+    if evaluation >= 0:
+        chunks.append(lowered[evaluation : evaluation + _EVALUATION_WINDOW])
+    chunks.append(re.sub(r"`[^`\n]*`", " ", lowered))
+    for chunk in chunks:
+        metric = _first_metric(chunk)
+        if metric:
+            return metric
     return None
 
 

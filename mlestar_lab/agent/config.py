@@ -1,0 +1,51 @@
+"""Settings of one run, stored with it so that a resumed run behaves exactly like the original."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from pydantic import BaseModel, Field
+
+from mlestar_lab.errors import UserError
+
+
+class RunConfig(BaseModel):
+    """MLE-STAR's knobs (paper defaults M=4, T=4, K=4, R=5) and the run's limits."""
+
+    strategist: str = "offline"
+    model: str | None = None
+    time_budget: float = Field(default=600.0, gt=0, description="Wall-clock seconds for the whole run.")
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    models: int = Field(default=4, ge=1, description="M: model families retrieved.")
+    outer_steps: int = Field(default=4, ge=0, description="T: ablation → refinement rounds.")
+    inner_steps: int = Field(default=4, ge=0, description="K: refinement plans per chosen block.")
+    ensemble_rounds: int = Field(default=5, ge=0, description="R: ensemble strategies tried.")
+    seed: int = 42
+    notebook_timeout: float = Field(default=1800.0, gt=0)
+    memory_limit_mb: int | None = Field(default=None, ge=64)
+    debug_retries: int = Field(default=2, ge=0)
+    task_overrides: dict[str, str | int] = Field(default_factory=dict)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs)?\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in '90', '90s', '5m', '1.5h'; a clear error for anything else."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise UserError(f"cannot read the duration {text!r}: use a number of seconds or e.g. 90s, 5m, 1.5h")
+    value, unit = float(match.group(1)), (match.group(2) or "s").lower()
+    seconds = value * {"s": 1, "m": 60, "h": 3600}[unit[0]]
+    if seconds <= 0:
+        raise UserError(f"the duration {text!r} must be positive")
+    return seconds
+
+
+def default_memory_limit_mb(workers: int) -> int:
+    """Share of the machine's memory one notebook may use: leave room for the agent and the OS."""
+    import psutil
+
+    total_mb = psutil.virtual_memory().total // (1024 * 1024)
+    return max(512, int(total_mb * 0.8 / max(1, workers)))

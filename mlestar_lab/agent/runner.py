@@ -1,0 +1,255 @@
+"""One logical MLE-STAR step: record → check → execute → verify → debug, memoized by key.
+
+The loop is replayed from the start after `mlestar resume`; every step is looked up by its
+deterministic key first, so a finished step is returned as recorded (its notebook is never
+re-run), and a step that was running when the agent died is re-executed from the notebook already
+on disk, without asking the strategist again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mlestar_lab.agent.budget import MIN_NOTEBOOK_TIMEOUT
+from mlestar_lab.agent.context import Interrupted, RunContext
+from mlestar_lab.checks.leakage import check_leakage
+from mlestar_lab.checks.usage import check_data_usage
+from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
+from mlestar_lab.fsutil import write_notebook
+from mlestar_lab.notebook import contract
+from mlestar_lab.notebook.candidate import read
+from mlestar_lab.notebook.diff import unified_diff
+from mlestar_lab.store.models import Finding, Stage, StepRecord
+from mlestar_lab.strategist.base import Draft, Solution
+
+LEAKAGE_FIX_ROUNDS = 1
+
+
+class StepRunner:
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+
+    # -- records without a notebook (retrieval list, plan, ablation table, submission) --------
+
+    def record(self, key: str, stage: Stage, title: str, info: dict[str, Any], **fields: Any) -> StepRecord:
+        existing = self.ctx.store.step_by_key(self.ctx.run.id, key)
+        if existing is not None and existing.finished:
+            return existing
+        now = time.time()
+        step = StepRecord(
+            run_id=self.ctx.run.id,
+            key=key,
+            stage=stage,
+            title=title,
+            info=info,
+            status="ok",
+            created_at=now,
+            finished_at=now,
+            **fields,
+        )
+        if existing is not None:
+            return self.ctx.store.update_step(existing.id, **step.model_dump(exclude={"id", "run_id", "key"}))
+        return self.ctx.store.add_step(step)
+
+    # -- notebook steps ----------------------------------------------------------------------
+
+    def run(
+        self,
+        key: str,
+        stage: Stage,
+        make_draft: Callable[[], Draft | None],
+        parent: StepRecord | None = None,
+        params: dict[str, Any] | None = None,
+        reserve: float = 0.0,
+    ) -> StepRecord | None:
+        """The finished step for `key` (with its debug attempts), or None when the strategist had no idea."""
+        self.ctx.check_cancelled()
+        step = self.ctx.store.step_by_key(self.ctx.run.id, key)
+        if step is None:
+            draft = make_draft()
+            if draft is None:
+                return None
+            step = self._add(key, stage, draft, parent)
+        else:
+            draft = self.draft_of(step)
+        if not step.finished:
+            step = self._check_and_execute(step, draft, parent, params, reserve)
+        return self._debug_chain(key, stage, step, draft, parent, params, reserve)
+
+    def _debug_chain(
+        self,
+        key: str,
+        stage: Stage,
+        step: StepRecord,
+        draft: Draft,
+        parent: StepRecord | None,
+        params: dict[str, Any] | None,
+        reserve: float,
+    ) -> StepRecord:
+        attempt = 0
+        while step.status == "error" and step.error is not None and attempt < self.ctx.config.debug_retries:
+            attempt += 1
+            fix_key = f"{key}/fix{attempt}"
+            failed, failed_draft = step, draft
+            fixed = self.ctx.store.step_by_key(self.ctx.run.id, fix_key)
+            if fixed is None:
+                if not self.ctx.budget.allows(MIN_NOTEBOOK_TIMEOUT, reserve):
+                    break
+                new_draft = self.ctx.strategist.debug(self.ctx.task, failed_draft, failed.error, attempt)
+                if new_draft is None:
+                    break
+                new_draft.title = new_draft.title or f"{draft.title} (fix {attempt})"
+                fixed = self._add(fix_key, stage, new_draft, parent, attempt=attempt, fixes=failed)
+                draft = new_draft
+            else:
+                draft = self.draft_of(fixed)
+            step = fixed if fixed.finished else self._check_and_execute(fixed, draft, parent, params, reserve)
+        return step
+
+    def _add(
+        self,
+        key: str,
+        stage: Stage,
+        draft: Draft,
+        parent: StepRecord | None,
+        attempt: int = 0,
+        fixes: StepRecord | None = None,
+    ) -> StepRecord:
+        store, run = self.ctx.store, self.ctx.run
+        step = store.add_step(
+            StepRecord(
+                run_id=run.id,
+                key=key,
+                stage=stage,
+                title=draft.title,
+                plan=draft.plan,
+                block=draft.block,
+                block_kind=draft.block_kind,
+                parent_id=(fixes or parent).id if (fixes or parent) else None,
+                info=draft.info,
+                tokens=draft.tokens,
+                cost_usd=draft.cost_usd,
+                attempt=attempt,
+                status="pending",
+                created_at=time.time(),
+            )
+        )
+        step_dir = self.ctx.workspace.step_dir(run.id, step.id, key)
+        write_notebook(draft.notebook, step_dir / contract.INPUT_NOTEBOOK)
+        base = fixes or parent
+        diff = unified_diff(self.notebook_of(base), draft.notebook) if base and base.output_dir else ""
+        return store.update_step(step.id, output_dir=str(step_dir), diff=diff)
+
+    def _check_and_execute(
+        self,
+        step: StepRecord,
+        draft: Draft,
+        parent: StepRecord | None,
+        params: dict[str, Any] | None,
+        reserve: float,
+    ) -> StepRecord:
+        store, task = self.ctx.store, self.ctx.task
+        findings = check_leakage(draft.notebook, task)
+        for _ in range(LEAKAGE_FIX_ROUNDS):
+            if not _blocking(findings):
+                break
+            fixed = self.ctx.strategist.fix_leakage(task, draft, findings)
+            if fixed is None:
+                break
+            draft = fixed
+            write_notebook(draft.notebook, Path(step.output_dir or "") / contract.INPUT_NOTEBOOK)
+            findings = check_leakage(draft.notebook, task)
+        findings += check_data_usage(draft.notebook, task)
+        if _blocking(findings):
+            return store.update_step(
+                step.id,
+                status="rejected",
+                findings=findings,
+                finished_at=time.time(),
+                reason="data leakage: " + "; ".join(f.message for f in findings if f.severity == "error"),
+            )
+        store.update_step(step.id, status="running", findings=findings)
+        result = self.ctx.pool.submit(self._request(step, params, reserve)).result()
+        if self.ctx.cancel.is_set() and result.status != "ok":
+            store.update_step(step.id, status="pending", reason="interrupted; resumable")
+            raise Interrupted("the run was stopped")
+        return self._record_result(step, result, findings, parent)
+
+    def _request(self, step: StepRecord, params: dict[str, Any] | None, reserve: float) -> ExecutionRequest:
+        ctx = self.ctx
+        timeout = ctx.budget.notebook_timeout(ctx.config.notebook_timeout, reserve)
+        parameters = {
+            contract.PARAM_DATA_DIR: ctx.task.root,
+            contract.PARAM_FOLDS_FILE: str(ctx.folds_path),
+            contract.PARAM_SEED: ctx.config.seed,
+            contract.PARAM_N_JOBS: ctx.threads_per_notebook,
+            contract.PARAM_TIME_LIMIT: round(timeout, 1),
+            **(params or {}),
+        }
+        return ExecutionRequest(
+            notebook_path=str(Path(step.output_dir or "") / contract.INPUT_NOTEBOOK),
+            output_dir=step.output_dir or "",
+            parameters=parameters,
+            timeout=timeout,
+            memory_limit_mb=ctx.memory_limit_mb,
+        )
+
+    def _record_result(
+        self, step: StepRecord, result: ExecutionResult, findings: list[Finding], parent: StepRecord | None
+    ) -> StepRecord:
+        fields: dict[str, Any] = {
+            "runtime": result.runtime,
+            "notebook_path": result.executed_notebook,
+            "finished_at": time.time(),
+        }
+        if result.status == "ok":
+            score, score_findings = self.ctx.verifier.check(result.score, result.oof_path)
+            findings = findings + score_findings
+            if score is None:
+                fields.update(
+                    status="error",
+                    reason="the notebook printed no score and saved no out-of-fold predictions to score",
+                )
+            else:
+                fields.update(
+                    status="ok", score=score, delta=self.ctx.delta(score, parent.score if parent else None)
+                )
+        else:
+            fields.update(status=result.status, error=result.error, reason=result.reason)
+        return self.ctx.store.update_step(step.id, findings=findings, **fields)
+
+    # -- reading steps back ------------------------------------------------------------------
+
+    def notebook_of(self, step: StepRecord):
+        return read(str(Path(step.output_dir or "") / contract.INPUT_NOTEBOOK))
+
+    def draft_of(self, step: StepRecord) -> Draft:
+        return Draft(
+            notebook=self.notebook_of(step),
+            title=step.title,
+            plan=step.plan,
+            block=step.block,
+            block_kind=step.block_kind,
+            info=dict(step.info),
+            tokens=step.tokens,
+            cost_usd=step.cost_usd,
+        )
+
+    def solution(self, step: StepRecord) -> Solution:
+        if step.score is None or step.id is None:
+            raise ValueError(f"step {step.key} has no score; only scored steps are solutions")
+        return Solution(
+            step_id=step.id,
+            notebook=self.notebook_of(step),
+            score=step.score,
+            output_dir=step.output_dir or "",
+            title=step.title,
+            info=dict(step.info),
+        )
+
+
+def _blocking(findings: list[Finding]) -> bool:
+    return any(f.severity == "error" and f.checker == "leakage" for f in findings)

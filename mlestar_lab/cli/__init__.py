@@ -1,0 +1,1 @@
+"""The `mlestar` command line."""

@@ -1,0 +1,152 @@
+"""`mlestar`: run, resume, list and inspect MLE-STAR runs from the terminal.
+
+Handlers are thin: parse flags, call the shared Python API (`mlestar_lab.agent.lifecycle`,
+`mlestar_lab.report`), print. Every `UserError` becomes one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from mlestar_lab.agent.config import RunConfig, parse_duration
+from mlestar_lab.agent.lifecycle import create_run, execute_run
+from mlestar_lab.cli.progress import Progress
+from mlestar_lab.cli.show import render_report, render_runs
+from mlestar_lab.errors import UserError
+from mlestar_lab.report import run_report
+from mlestar_lab.store.models import RunRecord
+from mlestar_lab.store.store import RunStore
+from mlestar_lab.store.workspace import Workspace
+
+TASK_FLAGS = ("target", "id_column", "metric", "task_type", "n_folds", "group_column", "time_column")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlestar", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--workspace",
+        help="folder for the run store and run folders (default: $MLESTAR_HOME or ./mlestar-runs)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the agent on a competition folder")
+    run.add_argument("task_dir")
+    _add_run_options(run)
+    for flag in TASK_FLAGS:
+        run.add_argument(f"--{flag.replace('_', '-')}", dest=flag, help=f"override the inferred {flag}")
+
+    demo = commands.add_parser("demo", help="run the agent on the bundled demo competition")
+    _add_run_options(demo, default_budget="150s")
+
+    resume = commands.add_parser("resume", help="continue an interrupted run from its last finished step")
+    resume.add_argument("run_id")
+    resume.add_argument("--quiet", action="store_true")
+
+    commands.add_parser("runs", help="list runs")
+    show = commands.add_parser("show", help="stages, steps, ablations, refinements, ensembles of a run")
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser, default_budget: str = "10m") -> None:
+    parser.add_argument(
+        "--time-budget", default=default_budget, help="wall clock for the whole run, e.g. 10m"
+    )
+    parser.add_argument("--workers", type=int, help="notebooks executed at once (default: number of cores)")
+    parser.add_argument("--strategist", default="offline", help="who decides: offline (default)")
+    parser.add_argument("--model", help="model name for LLM strategists")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--models", type=int, help="M: model families retrieved (default 4)")
+    parser.add_argument("--outer-steps", type=int, help="T: ablation/refinement rounds (default 4)")
+    parser.add_argument("--inner-steps", type=int, help="K: plans per chosen block (default 4)")
+    parser.add_argument("--ensemble-rounds", type=int, help="R: ensemble strategies (default 5)")
+    parser.add_argument("--notebook-timeout", help="limit per notebook, e.g. 5m (default 30m)")
+    parser.add_argument("--memory-limit", type=int, help="MiB per notebook (default: share of RAM)")
+    parser.add_argument("--quiet", action="store_true", help="no live progress")
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    values: dict[str, object] = {
+        "strategist": args.strategist,
+        "model": args.model,
+        "seed": args.seed,
+        "time_budget": parse_duration(args.time_budget),
+    }
+    for name in ("workers", "models", "outer_steps", "inner_steps", "ensemble_rounds"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    if args.notebook_timeout:
+        values["notebook_timeout"] = parse_duration(args.notebook_timeout)
+    if args.memory_limit is not None:
+        values["memory_limit_mb"] = args.memory_limit
+    values["task_overrides"] = {f: getattr(args, f) for f in TASK_FLAGS if getattr(args, f, None) is not None}
+    try:
+        return RunConfig.model_validate(values)
+    except ValueError as exc:
+        raise UserError(f"invalid option: {exc.errors()[0]['loc'][0]} {exc.errors()[0]['msg']}") from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    workspace = Workspace(Path(args.workspace) if args.workspace else None)
+    try:
+        store = RunStore(workspace.db_path)
+        return _dispatch(args, workspace, store)
+    except UserError as exc:
+        print(f"mlestar: {exc}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, workspace: Workspace, store: RunStore) -> int:
+    if args.command == "runs":
+        print(render_runs(store.list_runs()))
+        return 0
+    if args.command == "show":
+        report = run_report(store, store.find_run(args.run_id).id)
+        print(json.dumps(report, indent=2, default=str) if args.json else render_report(report))
+        return 0
+    if args.command == "resume":
+        run = store.find_run(args.run_id)
+    else:
+        task_dir = args.task_dir if args.command == "run" else _demo_task(workspace)
+        run = create_run(workspace, store, task_dir, config_from_args(args))
+        print(
+            f"run {run.id}: {run.task_name}, metric {run.metric}, budget {run.budget_seconds:.0f}s",
+            file=sys.stderr,
+        )
+    return _execute(workspace, store, run, quiet=args.quiet)
+
+
+def _demo_task(workspace: Workspace) -> Path:
+    from mlestar_lab.demo.competition import build_demo_task
+
+    return build_demo_task(workspace.root / "demo-competition")
+
+
+def _execute(workspace: Workspace, store: RunStore, run: RunRecord, quiet: bool) -> int:
+    cancel = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    if quiet:
+        final = execute_run(workspace, store, run.id, cancel)
+    else:
+        with Progress(store, run.id):
+            final = execute_run(workspace, store, run.id, cancel)
+    print(render_report(run_report(store, final.id)))
+    if final.status == "interrupted":
+        print(f"\nrun interrupted — continue it with `mlestar resume {final.id}`", file=sys.stderr)
+        return 130
+    if final.status != "finished":
+        print(f"\nrun {final.status}: {final.error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""Rendering recipes into block sources: one module per block kind, assembled in `notebook`."""
