@@ -73,7 +73,7 @@ def first_stage(strategist: OfflineStrategist, task: Task) -> list[Case]:
     if kind == "binary":
         variant = next(v for v in strategist.design_ablation(task, base) if v.block == "cross_validation")
         cases.append(Case(task, "ablation", variant.description, variant.notebook))
-        for block in ("categorical_encoding", "model", "cross_validation"):
+        for block in ("categorical_encoding", "model"):
             draft = strategist.plan_refinement(task, base, block, [])
             cases.append(Case(task, "refinement", draft.title, draft.notebook))
     else:

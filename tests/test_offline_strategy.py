@@ -92,6 +92,16 @@ def test_blocks_at_baseline_are_not_ablated(tasks, strategist):
     assert [v.block for v in variants] == ["feature_engineering"]
 
 
+def test_encodings_are_not_ablated_without_string_columns(tasks, strategist):
+    numeric = tasks["binary"].model_copy(
+        update={"columns": [c for c in tasks["binary"].columns if c.kind in ("numeric", "id")]}
+    )
+    solution = candidate(strategist, numeric, "lightgbm")
+    blocks_ablated = [v.block for v in strategist.design_ablation(numeric, solution)]
+    assert "categorical_encoding" not in blocks_ablated and "model" in blocks_ablated
+    assert strategist.plan_refinement(numeric, solution, "categorical_encoding", []) is None
+
+
 def test_refinements_rewrite_one_block_never_repeat_and_run_out(tasks, strategist):
     task = tasks["binary"]
     for block in ABLATABLE:
@@ -151,6 +161,10 @@ def test_merge_adds_the_other_model_as_a_member(tasks, strategist):
     assert strategist.merge(task, Solution(3, draft.notebook, 0.5, "/m", "m"), other) is None
     foreign = with_metadata(other.notebook, strategist="someone else")
     assert strategist.merge(task, base, Solution(4, foreign, 0.5, "/f", "f")) is None
+    # a boosting member merged into a forest gets early stopping
+    forest_first = strategist.merge(task, other, base)
+    assert sorted(changed(other, forest_first)) == ["categorical_encoding", "cross_validation", "model"]
+    assert read_recipe(forest_first.notebook).training.early_stopping
 
 
 def ensemble_history(task: Task, strategist: OfflineStrategist, members: list[Solution]) -> list[str]:

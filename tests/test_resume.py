@@ -89,3 +89,11 @@ def test_kill_9_then_resume_reruns_no_finished_notebook(tmp_path, demo_task_dir)
         assert after[key].score == score
     for key in interrupted:
         assert after[key].finished and (Path(after[key].output_dir) / contract.EXECUTED_NOTEBOOK).exists()
+
+    shown = subprocess.run(_mlestar(ws_root, "show", run.id[:12]), capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    for section in ("Ablation study 1", "chosen block:", "Refinement plans", "Ensemble rounds", "submission"):
+        assert section in shown.stdout
+    for step in steps:
+        if step.score is not None and step.notebook_path:
+            assert step.notebook_path in shown.stdout, "every score is shown with its executed notebook"

@@ -49,14 +49,14 @@ class Progress:
 
     def poll(self) -> None:
         run = self.store.get_run(self.run_id)
-        if run.stage and run.stage != self._stage:
-            self._stage = run.stage
-            self._line(f"── {run.stage} ──")
         steps = self.store.steps(self.run_id)
         for step in steps:
             if step.id not in self._seen and step.status in FINISHED_STEP_STATUSES and step.output_dir:
                 self._seen.add(step.id or 0)
                 self._line(self._describe(step))
+        if run.stage and run.stage != self._stage:
+            self._stage = run.stage
+            self._line(f"── {run.stage} ──")
         if self.tty:
             left = (run.budget_seconds or 0) - self._spent_before - (time.monotonic() - self._started)
             running = sum(s.status == "running" for s in steps)

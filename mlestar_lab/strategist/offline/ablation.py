@@ -7,6 +7,7 @@ from nbformat import NotebookNode
 from mlestar_lab.strategist.base import AblationRow, AblationVariant, BlockChoice
 from mlestar_lab.strategist.offline.defaults import baseline, describe
 from mlestar_lab.strategist.offline.plans import has_plans
+from mlestar_lab.strategist.offline.profile import TaskView
 from mlestar_lab.strategist.offline.recipe import (
     ABLATABLE,
     ENCODING,
@@ -26,11 +27,14 @@ NOISE = 1e-3  # relative |Δ| below which an ablation is read as "no measurable 
 
 
 def design_ablation(task: Task, nb: NotebookNode, recipe: Recipe) -> list[AblationVariant]:
-    """One variant per block whose option differs from its baseline; blocks at baseline are skipped."""
+    """One variant per block whose option differs from its baseline; blocks at baseline are skipped.
+
+    The encoding block is skipped too when the task has no string columns: it changes nothing.
+    """
     variants = []
     for block in ABLATABLE:
         plain = baseline(recipe, block)
-        if plain == recipe:
+        if plain == recipe or (block == ENCODING and not TaskView(task).has_strings):
             continue
         description = f"{block}: {describe(plain, block)} instead of {describe(recipe, block)}"
         variants.append(AblationVariant(block, description, derive(task, nb, recipe, plain)))

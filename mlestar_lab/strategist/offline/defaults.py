@@ -1,7 +1,8 @@
 """Starting points and plainest options: the candidate recipe and each block's baseline.
 
-A candidate is simple but sound (tuned learning rate with early stopping, the family's natural
-encoding, hygiene features, log target for RMSLE). A block's baseline is its plainest option; an
+A candidate is simple but sound (a moderate learning rate, early stopping on an inner holdout
+then a refit on the whole training fold, the family's natural encoding, hygiene features, a log
+target for RMSLE). A block's baseline is its plainest option; an
 ablation resets one block to it, and the debugger falls back to it.
 """
 
@@ -40,7 +41,7 @@ def candidate_recipe(task: Task, family: Family) -> Recipe:
         ),
         features=features,
         target="log1p" if log_target else "identity",
-        training=Training(early_stopping=family.early_stopping),
+        training=Training(early_stopping=family.early_stopping, refit=family.early_stopping),
     )
 
 

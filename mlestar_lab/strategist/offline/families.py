@@ -53,8 +53,10 @@ def _hgb_params(task: Task) -> dict[str, Any]:
 
 
 def _forest_params(task: Task) -> dict[str, Any]:
+    """Fewer trees on large data: a forest's cost grows with rows × trees, its gain flattens early."""
     features = "sqrt" if task.task_type != "regression" else 0.5
-    return {"n_estimators": 300, "min_samples_leaf": 2, "max_features": features}
+    trees = 300 if task.n_train <= 20_000 else 200
+    return {"n_estimators": trees, "min_samples_leaf": 2, "max_features": features}
 
 
 def _xgboost_params(task: Task) -> dict[str, Any]:

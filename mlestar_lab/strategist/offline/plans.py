@@ -132,10 +132,11 @@ def _target_plans(view: TaskView) -> list[Plan]:
     if task.task_type != "regression" or not view.nonnegative_target:
         return []
     log_first = task.metric == "rmsle" or view.skewed_positive_target
-    order = ("log1p", "sqrt") if log_first else ("sqrt", "log1p")
+    order = ("log1p", "sqrt", "identity") if log_first else ("sqrt", "log1p", "identity")
     why = {
         "log1p": "the metric or a right-skewed positive target rewards modelling relative errors",
         "sqrt": "a milder compression of a skewed positive target than log",
+        "identity": "no transform: the loss then matches the metric's scale exactly",
     }
     return [
         Plan(
@@ -173,15 +174,15 @@ def _model_plans(view: TaskView, recipe: Recipe) -> list[Plan]:
 
 
 def _training_plans(recipe: Recipe) -> list[Plan]:
-    family = get_family(recipe.model.family)
-    seeded = recipe.model.family != "linear"
+    stopping = any(get_family(m.family).early_stopping for m in recipe.models)
+    seeded = any(m.family != "linear" for m in recipe.models)
     t = recipe.training
 
     def change(**values: object) -> Callable[[Recipe], Recipe]:
         return lambda r: r.model_copy(update={"training": r.training.model_copy(update=values)})
 
     options = []
-    if family.early_stopping:
+    if stopping:
         options.append(
             (
                 "early_stopping",
@@ -211,7 +212,7 @@ def _training_plans(recipe: Recipe) -> list[Plan]:
                 lambda r: r.training.seeds >= 5,
             ),
         ]
-    if family.early_stopping and t.early_stopping:
+    if stopping and t.early_stopping:
         options += [
             (
                 "refit",

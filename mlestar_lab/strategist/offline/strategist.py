@@ -77,11 +77,16 @@ class OfflineStrategist(Strategist):
         member = other_recipe.model
         if member in base_recipe.models:
             return None
-        merged = base_recipe.model_copy(update={"members": [*base_recipe.members, member]})
+        # A boosting member needs early stopping even when the base model (a forest) did not.
+        stopping = base_recipe.training.early_stopping or other_recipe.training.early_stopping
+        training = base_recipe.training.model_copy(update={"early_stopping": stopping})
+        merged = base_recipe.model_copy(
+            update={"members": [*base_recipe.members, member], "training": training}
+        )
         added = families.get_family(member.family).title
         return Draft(
             notebook=derive(task, base.notebook, base_recipe, merged),
-            title=f"Merge: {base.title.removeprefix('Candidate: ')} + {added}",
+            title="Merge: " + " + ".join(families.get_family(m.family).title for m in merged.models),
             plan=f"Add the {added} model of '{other.title}' as an ensemble member trained in the same CV "
             "loop; its blend weight is chosen on the out-of-fold predictions.",
             block=MODEL,
@@ -175,8 +180,8 @@ class OfflineStrategist(Strategist):
     def _debug_ensemble(
         self, draft: Draft, spec: EnsembleSpec, error: ErrorInfo, attempt: int
     ) -> Draft | None:
-        if spec.strategy == "mean":
-            return None
+        if spec.strategy == "mean" or error.block != "blend":
+            return None  # only the blend differs between strategies; other failures are not ours to fix
         nb = replace_block(draft.notebook, "blend", render_blend("mean", None))
         nb = with_metadata(
             nb, ensemble=spec.model_copy(update={"strategy": "mean", "top_k": None}).model_dump()

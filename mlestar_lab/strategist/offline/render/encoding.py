@@ -20,8 +20,8 @@ ENCODING_TITLES = {
 
 def render_encoding(recipe: Recipe) -> str:
     encodings = {name: m.encoding for name, m in zip(recipe.model_names(), recipe.models, strict=True)}
-    comment = "# String columns per model: " + "; ".join(
-        f"{name}: {ENCODING_TITLES[enc]}" for name, enc in encodings.items()
+    comment = "# String columns per model:\n" + "\n".join(
+        f"#   {name}: {ENCODING_TITLES[enc]}" for name, enc in encodings.items()
     )
     return section(comment + f"\nENCODINGS = {py(encodings)}", _ENCODER)
 

@@ -57,7 +57,7 @@ def render_features(task: Task, features: dict[str, int]) -> str:
     if "ratios" in features:
         constants.append(f"RATIO_NUMBERS = {RATIO_SIZES[features['ratios']]}")
     stateful = [name for name, level in steps if name in _FIT and (name != "text" or level >= 2)]
-    doc = "; ".join(step_title(name, level) for name, level in steps)
+    doc = "\n".join(f"- {step_title(name, level)}" for name, level in steps)
     fit_lines = ["X = self._base(X)", "self.base_columns = list(X.columns)"]
     transform_lines = ["X = self._base(X)"]
     for name in stateful:
@@ -65,8 +65,8 @@ def render_features(task: Task, features: dict[str, int]) -> str:
         transform_lines.append(f"X = self._add_{name}(X)")
     base = ["X = X.copy()"] + [_BASE[name] for name, _ in steps if name in _BASE] + ["return X"]
     methods = [
-        f'"""{doc[0].upper() + doc[1:]}.\n\nAll learned values come from the rows given to fit(): '
-        'the training rows of a fold."""',
+        '"""Feature engineering; everything learned comes from the rows given to fit(), the training '
+        f'rows of a fold.\n\n{doc}\n"""',
         "def fit(self, X, y):\n" + indent("\n".join([*fit_lines, "return self"]), 4),
         "def transform(self, X):\n" + indent("\n".join([*transform_lines, "return X"]), 4),
         "def _base(self, X):\n" + indent("\n".join(base), 4),

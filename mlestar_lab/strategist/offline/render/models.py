@@ -20,37 +20,70 @@ _OUTPUT = '''def model_output(model, X):
     proba[:, np.asarray(model.classes_).astype(int)] = model.predict_proba(X)
     return proba[:, 1] if TASK_TYPE == "binary" else proba'''
 
+_STDLIB = "import inspect"
 _IMPORTS = {
-    "lightgbm": "import lightgbm as lgb",
-    "hist_gradient_boosting": "import inspect\n\n"
-    "from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor\n"
-    "from threadpoolctl import threadpool_limits",
-    "random_forest": "from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor\n"
-    "from sklearn.impute import SimpleImputer\nfrom sklearn.pipeline import make_pipeline",
-    "extra_trees": "from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor\n"
-    "from sklearn.impute import SimpleImputer\nfrom sklearn.pipeline import make_pipeline",
-    "linear": "from sklearn.impute import SimpleImputer\n"
-    "from sklearn.linear_model import LogisticRegression, Ridge\n"
-    "from sklearn.pipeline import make_pipeline\n"
-    "from sklearn.preprocessing import StandardScaler",
-    "xgboost": "import xgboost as xgb",
-    "catboost": "from catboost import CatBoostClassifier, CatBoostRegressor",
+    "lightgbm": (_STDLIB, "import lightgbm as lgb"),
+    "hist_gradient_boosting": (
+        _STDLIB,
+        "from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor",
+        "from threadpoolctl import threadpool_limits",
+    ),
+    "random_forest": (
+        "from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor",
+        "from sklearn.impute import SimpleImputer",
+        "from sklearn.pipeline import make_pipeline",
+    ),
+    "extra_trees": (
+        "from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor",
+        "from sklearn.impute import SimpleImputer",
+        "from sklearn.pipeline import make_pipeline",
+    ),
+    "linear": (
+        "from sklearn.impute import SimpleImputer",
+        "from sklearn.linear_model import LogisticRegression, Ridge",
+        "from sklearn.pipeline import make_pipeline",
+        "from sklearn.preprocessing import StandardScaler",
+    ),
+    "xgboost": ("import xgboost as xgb",),
+    "catboost": ("from catboost import CatBoostClassifier, CatBoostRegressor",),
 }
+
+
+def _imports(families: list[str]) -> str:
+    """The families' imports, each once, the standard library first (as isort would)."""
+    lines = list(dict.fromkeys(line for f in families for line in _IMPORTS[f]))
+    stdlib = [line for line in lines if line == _STDLIB]
+    return "\n\n".join(
+        part
+        for part in (
+            "\n".join(stdlib),
+            "\n".join(sorted(set(lines) - set(stdlib), key=lambda line: line.split()[1])),
+        )
+        if part
+    )
+
 
 _FIT = {
     "lightgbm": """def fit_lightgbm(params, X, y, seed, eval_set=None, patience=None, rounds=None):
     params = {**params, "random_state": seed, "n_jobs": N_JOBS, "verbose": -1}
+    if METRIC == "mae":
+        params.setdefault("metric", "l1")  # early-stop on the competition's metric
     if rounds is not None:
         params["n_estimators"] = rounds
     model = (lgb.LGBMRegressor if TASK_TYPE == "regression" else lgb.LGBMClassifier)(**params)
     if eval_set is None:
         return model.fit(X, y)
-    return model.fit(X, y, eval_set=[eval_set], callbacks=[lgb.early_stopping(patience, verbose=False)])""",
+    stop = [lgb.early_stopping(patience, verbose=False)]
+    if "eval_X" in inspect.signature(model.fit).parameters:  # LightGBM >= 4.7 deprecates eval_set
+        return model.fit(X, y, eval_X=(eval_set[0],), eval_y=(eval_set[1],), callbacks=stop)
+    return model.fit(X, y, eval_set=[eval_set], callbacks=stop)""",
     "hist_gradient_boosting": (
         """def fit_hist_gradient_boosting(params, X, y, seed, eval_set=None, patience=None,
                                rounds=None):
     params = {**params, "random_state": seed, "categorical_features": "from_dtype"}
     params["early_stopping"] = False
+    if METRIC == "mae":
+        params.setdefault("scoring", "neg_mean_absolute_error")  # early-stop on the competition's metric
     if rounds is not None:
         params["max_iter"] = rounds
     elif eval_set is not None:
@@ -84,6 +117,8 @@ _FIT = {
     "xgboost": """def fit_xgboost(params, X, y, seed, eval_set=None, patience=None, rounds=None):
     params = {**params, "random_state": seed, "n_jobs": N_JOBS}
     params.update(tree_method="hist", enable_categorical=True)
+    if METRIC == "mae":
+        params.setdefault("eval_metric", "mae")  # early-stop on the competition's metric
     if rounds is not None:
         params["n_estimators"] = rounds
     if eval_set is not None:
@@ -95,7 +130,7 @@ _FIT = {
     X = X.copy()
     for c in X.columns:
         if not pd.api.types.is_numeric_dtype(X[c]):
-            X[c] = X[c].astype(str)
+            X[c] = X[c].astype(object).where(X[c].notna(), "__missing__").astype(str)
     return X
 
 
@@ -116,6 +151,8 @@ class CatBoostModel:
 def fit_catboost(params, X, y, seed, eval_set=None, patience=None, rounds=None):
     params = {**params, "random_seed": seed, "thread_count": N_JOBS}
     params.update(verbose=0, allow_writing_files=False)
+    if METRIC == "mae":
+        params.setdefault("eval_metric", "MAE")  # early-stop on the competition's metric
     if rounds is not None:
         params["iterations"] = rounds
     model = (CatBoostRegressor if TASK_TYPE == "regression" else CatBoostClassifier)(**params)
@@ -142,7 +179,7 @@ def params_name(model_name: str) -> str:
 
 def render_model(recipe: Recipe) -> str:
     families = list(dict.fromkeys(m.family for m in recipe.models))
-    imports = "\n".join(_IMPORTS[f] for f in families)
+    imports = _imports(families)
     params = "\n".join(
         f"{params_name(name)} = {py(member.params)}"
         for name, member in zip(recipe.model_names(), recipe.models, strict=True)
