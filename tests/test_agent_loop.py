@@ -119,3 +119,22 @@ def test_failing_candidates_are_recorded_and_the_run_goes_on(workspace, demo_tas
     )
     assert not (Path(leaks.output_dir) / contract.EXECUTED_NOTEBOOK).exists(), "leaky code must never run"
     assert Path(final.submission_path).exists()
+
+
+def test_an_extra_table_that_is_never_read_is_reported(workspace, demo_task_dir, tmp_path):
+    ws, store = workspace
+    task_dir = tmp_path / "with_extra"
+    task_dir.mkdir()
+    for path in Path(demo_task_dir).iterdir():
+        (task_dir / path.name).write_bytes(path.read_bytes())
+    (task_dir / "extra").mkdir()
+    pd.DataFrame({"station": [1, 2, 3], "rainfall": [0.1, 0.0, 2.5]}).to_csv(
+        task_dir / "extra" / "weather.csv"
+    )
+    config = RunConfig(**{**SMALL, "models": 1, "outer_steps": 0, "ensemble_rounds": 0})
+    run = create_run(ws, store, task_dir, config)
+    final = execute_run(ws, store, run.id)
+    assert final.status == "finished", final.error
+    findings = run_report(store, run.id)["findings"]
+    usage = [f for f in findings if f["checker"] == "data_usage" and "weather.csv" in f["message"]]
+    assert usage, findings

@@ -315,3 +315,22 @@ def test_without_a_task_names_and_paths_still_count() -> None:
 def test_rejects_other_inputs() -> None:
     with pytest.raises(TypeError, match="expected a notebook or a code string"):
         check_leakage(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "root", ["/tmp/pytest-of-me/test_extra_table0/comp", "/home/me/contest", "/x/test-run"]
+)
+def test_folders_named_like_tests_are_not_test_data(root: str) -> None:
+    nb = new_notebook(
+        [
+            Block(
+                "load_data",
+                "load",
+                "import pandas as pd\nfrom sklearn.preprocessing import StandardScaler\n"
+                "train = pd.read_csv(f'{DATA_DIR}/train.csv')\n"
+                "scaler = StandardScaler().fit(train[['a']])",
+            )
+        ],
+        {"DATA_DIR": root},
+    )
+    assert [f for f in check_leakage(nb) if f.severity == "error"] == []

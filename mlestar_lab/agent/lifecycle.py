@@ -8,7 +8,6 @@ task definition. Executing a run replays the loop; finished steps are never reco
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from mlestar_lab.agent.budget import Budget
 from mlestar_lab.agent.config import RunConfig, default_memory_limit_mb
 from mlestar_lab.agent.context import Interrupted, RunContext
+from mlestar_lab.agent.lock import agent_lock
 from mlestar_lab.agent.loop import Agent
 from mlestar_lab.agent.verify import ScoreVerifier
 from mlestar_lab.errors import UserError
@@ -78,11 +78,17 @@ def execute_run(
     run = store.get_run(run_id)
     if run.status not in RESUMABLE:
         raise UserError(f"run {run.id} is {run.status}; only unfinished runs can be resumed")
+    with agent_lock(run.run_dir, run.id):
+        return _execute_locked(workspace, store, run, cancel)
+
+
+def _execute_locked(
+    workspace: Workspace, store: RunStore, run: RunRecord, cancel: threading.Event | None
+) -> RunRecord:
     config = RunConfig.model_validate(run.config)
     task = load_run_task(run)
     train = read_table(Path(task.root) / task.train_file)
     memory = config.memory_limit_mb or default_memory_limit_mb(config.workers)
-    threads = max(1, (os.cpu_count() or 1) // config.workers)
     budget = Budget(config.time_budget, spent_before=run.elapsed_seconds)
     run = store.update_run(run.id, status="running", error=None)
     with ExecutorPool(config.workers) as pool:
@@ -98,7 +104,7 @@ def execute_run(
             verifier=ScoreVerifier(task, train),
             folds_path=Path(run.run_dir) / FOLDS_FILE,
             memory_limit_mb=memory,
-            threads_per_notebook=threads,
+            threads_per_notebook=pool.threads_per_notebook,
             cancel=cancel or threading.Event(),
         )
         try:

@@ -8,7 +8,9 @@ on disk, without asking the strategist again.
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,10 +24,11 @@ from mlestar_lab.fsutil import write_notebook
 from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import read
 from mlestar_lab.notebook.diff import unified_diff
-from mlestar_lab.store.models import Finding, Stage, StepRecord
+from mlestar_lab.store.models import ErrorInfo, Finding, Stage, StepRecord
 from mlestar_lab.strategist.base import Draft, Solution
 
 LEAKAGE_FIX_ROUNDS = 1
+log = logging.getLogger(__name__)
 
 
 class StepRunner:
@@ -69,7 +72,11 @@ class StepRunner:
         self.ctx.check_cancelled()
         step = self.ctx.store.step_by_key(self.ctx.run.id, key)
         if step is None:
-            draft = make_draft()
+            try:
+                draft = make_draft()
+            except Exception as exc:
+                log.exception("the strategist failed on %s", key)
+                return self._strategist_failed(key, stage, parent, exc)
             if draft is None:
                 return None
             step = self._add(key, stage, draft, parent)
@@ -78,6 +85,26 @@ class StepRunner:
         if not step.finished:
             step = self._check_and_execute(step, draft, parent, params, reserve)
         return self._debug_chain(key, stage, step, draft, parent, params, reserve)
+
+    def _strategist_failed(
+        self, key: str, stage: Stage, parent: StepRecord | None, exc: Exception
+    ) -> StepRecord:
+        """A proposal that crashed is recorded as a failed step; the run goes on without it."""
+        now = time.time()
+        return self.ctx.store.add_step(
+            StepRecord(
+                run_id=self.ctx.run.id,
+                key=key,
+                stage=stage,
+                title=f"{stage} (no proposal)",
+                parent_id=parent.id if parent else None,
+                status="error",
+                created_at=now,
+                finished_at=now,
+                reason=f"the {self.ctx.strategist.name} strategist failed: {type(exc).__name__}: {exc}",
+                error=ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc()),
+            )
+        )
 
     def _debug_chain(
         self,
@@ -98,7 +125,11 @@ class StepRunner:
             if fixed is None:
                 if not self.ctx.budget.allows(MIN_NOTEBOOK_TIMEOUT, reserve):
                     break
-                new_draft = self.ctx.strategist.debug(self.ctx.task, failed_draft, failed.error, attempt)
+                try:
+                    new_draft = self.ctx.strategist.debug(self.ctx.task, failed_draft, failed.error, attempt)
+                except Exception:
+                    log.exception("the strategist's debugger failed on %s", key)
+                    break
                 if new_draft is None:
                     break
                 new_draft.title = new_draft.title or f"{draft.title} (fix {attempt})"

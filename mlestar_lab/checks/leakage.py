@@ -52,6 +52,7 @@ from mlestar_lab.checks.taint import (
     unpacked,
 )
 from mlestar_lab.checks.targets import names_target, target_aggregations
+from mlestar_lab.notebook.contract import PARAMETERS_BLOCK
 from mlestar_lab.store.models import Finding, Severity
 from mlestar_lab.task.model import Task
 
@@ -215,6 +216,8 @@ class _Analysis:
 
     def evaluate(self, node: ast.expr) -> Taint | None:
         if isinstance(node, ast.Constant):
+            if self.cell.block == PARAMETERS_BLOCK:
+                return None  # DATA_DIR and friends name folders holding train and test alike
             if isinstance(node.value, str) and is_test_path(node.value, self.test_files):
                 return Taint("test", f"rows read from {node.value!r} ({self.where(node)})")
             return None

@@ -63,6 +63,9 @@ MERGE_METHODS = frozenset({"merge", "join", "combine_first"})
 META_ATTRIBUTES = frozenset({"columns", "shape", "dtypes", "dtype", "ndim", "size", "index", "name", "names"})
 META_FUNCTIONS = frozenset({"len", "print", "isinstance", "type", "id", "hasattr", "display"})
 
+# Folder names that hold test data; any other folder (`/home/me/contest`, a pytest tmp dir
+# `test_something0`) says nothing about the rows of the files inside it.
+_TEST_FOLDERS = frozenset({"test", "tests", "test_images", "test_data", "testset", "test_set", "tst"})
 _PATH_LIKE = re.compile(
     r"[/\\]|\.(?:csv|tsv|txt|parquet|pq|feather|json|jsonl|pkl|pickle|npy|npz|h5|hdf5|xlsx?|zip|gz|arrow)\b",
     re.IGNORECASE,
@@ -106,9 +109,12 @@ def is_test_path(text: str, test_file_names: frozenset[str]) -> bool:
     for name in test_file_names:
         if name and re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}", text, re.IGNORECASE):
             return True
-    return bool(_PATH_LIKE.search(text)) and any(
-        is_test_name(p) for p in re.split(r"[^A-Za-z0-9_]+", text) if p
-    )
+    if not _PATH_LIKE.search(text):
+        return False
+    *folders, last = re.split(r"[/\\]", text)
+    if any(folder.lower() in _TEST_FOLDERS for folder in folders):
+        return True
+    return any(is_test_name(p) for p in re.split(r"[^A-Za-z0-9_]+", last) if p)
 
 
 def call_name(node: ast.Call) -> tuple[ast.expr | None, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlestar_lab.agent.lock import agent_alive
 from mlestar_lab.store.models import RunRecord
 
 
@@ -48,11 +49,17 @@ def render_runs(runs: list[RunRecord]) -> str:
     return _table(["run", "task", "status", "metric", "best", "elapsed", "strategist"], rows)
 
 
+def _status(run: RunRecord) -> str:
+    if run.status == "running" and not agent_alive(run.run_dir):
+        return "running? (agent gone: mlestar resume)"
+    return run.status
+
+
 def render_report(report: dict[str, Any]) -> str:
     run = report["run"]
     direction = "higher is better" if run["higher_is_better"] else "lower is better"
     out = [
-        f"Run {run['id']}  ({run['status']})",
+        f"Run {run['id']}  ({_status(RunRecord.model_validate(run))})",
         f"  task        {run['task_name']}  ({run['task_dir']})",
         f"  metric      {run['metric']} ({direction})",
         f"  strategist  {run['strategist']}" + (f" / {run['model']}" if run.get("model") else ""),
