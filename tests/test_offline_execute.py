@@ -180,3 +180,14 @@ def test_refined_solutions_are_real_solutions(runs):
     for case in ok_cases(runs):
         if case.kind == "refinement":
             assert solution(case.result, case.notebook, case.name).score == case.result.score
+
+
+@pytest.mark.parametrize("family", ["xgboost", "catboost"])
+def test_optional_families_run_when_installed(family, tmp_path):
+    pytest.importorskip(family)
+    strategist = OfflineStrategist(seed=3)
+    task = make_task(tmp_path / "task", "multiclass")
+    draft = strategist.write_candidate(task, ModelFamily(family, "", "", ""))
+    [result] = run_batch([request(task, draft.notebook, tmp_path / "run")])
+    assert result.status == "ok" and result.score is not None, result.reason
+    assert_outputs_match(task, tmp_path / "run")

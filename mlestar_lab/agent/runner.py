@@ -12,6 +12,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,17 @@ from mlestar_lab.strategist.base import Draft, Solution
 
 LEAKAGE_FIX_ROUNDS = 1
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """What the loop asked for: the step's key and stage, the solution it builds on, extra parameters."""
+
+    key: str
+    stage: Stage
+    parent: StepRecord | None
+    params: dict[str, Any]
+    reserve: float
 
 
 class StepRunner:
@@ -70,6 +82,7 @@ class StepRunner:
     ) -> StepRecord | None:
         """The finished step for `key` (with its debug attempts), or None when the strategist had no idea."""
         self.ctx.check_cancelled()
+        call = StepCall(key, stage, parent, params or {}, reserve)
         step = self.ctx.store.step_by_key(self.ctx.run.id, key)
         if step is None:
             try:
@@ -83,8 +96,8 @@ class StepRunner:
         else:
             draft = self.draft_of(step)
         if not step.finished:
-            step = self._check_and_execute(step, draft, parent, params, reserve)
-        return self._debug_chain(key, stage, step, draft, parent, params, reserve)
+            step = self._check_and_execute(call, step, draft)
+        return self._debug_chain(call, step, draft)
 
     def _strategist_failed(
         self, key: str, stage: Stage, parent: StepRecord | None, exc: Exception
@@ -106,38 +119,30 @@ class StepRunner:
             )
         )
 
-    def _debug_chain(
-        self,
-        key: str,
-        stage: Stage,
-        step: StepRecord,
-        draft: Draft,
-        parent: StepRecord | None,
-        params: dict[str, Any] | None,
-        reserve: float,
-    ) -> StepRecord:
+    def _debug_chain(self, call: StepCall, step: StepRecord, draft: Draft) -> StepRecord:
+        """Failed with an exception: the strategist's fixes, each its own step `<key>/fixN`."""
         attempt = 0
         while step.status == "error" and step.error is not None and attempt < self.ctx.config.debug_retries:
             attempt += 1
-            fix_key = f"{key}/fix{attempt}"
+            fix_key = f"{call.key}/fix{attempt}"
             failed, failed_draft = step, draft
             fixed = self.ctx.store.step_by_key(self.ctx.run.id, fix_key)
             if fixed is None:
-                if not self.ctx.budget.allows(MIN_NOTEBOOK_TIMEOUT, reserve):
+                if not self.ctx.budget.allows(MIN_NOTEBOOK_TIMEOUT, call.reserve):
                     break
                 try:
                     new_draft = self.ctx.strategist.debug(self.ctx.task, failed_draft, failed.error, attempt)
                 except Exception:
-                    log.exception("the strategist's debugger failed on %s", key)
+                    log.exception("the strategist's debugger failed on %s", call.key)
                     break
                 if new_draft is None:
                     break
                 new_draft.title = new_draft.title or f"{draft.title} (fix {attempt})"
-                fixed = self._add(fix_key, stage, new_draft, parent, attempt=attempt, fixes=failed)
+                fixed = self._add(fix_key, call.stage, new_draft, call.parent, attempt=attempt, fixes=failed)
                 draft = new_draft
             else:
                 draft = self.draft_of(fixed)
-            step = fixed if fixed.finished else self._check_and_execute(fixed, draft, parent, params, reserve)
+            step = fixed if fixed.finished else self._check_and_execute(call, fixed, draft)
         return step
 
     def _add(
@@ -174,14 +179,8 @@ class StepRunner:
         diff = unified_diff(self.notebook_of(base), draft.notebook) if base and base.output_dir else ""
         return store.update_step(step.id, output_dir=str(step_dir), diff=diff)
 
-    def _check_and_execute(
-        self,
-        step: StepRecord,
-        draft: Draft,
-        parent: StepRecord | None,
-        params: dict[str, Any] | None,
-        reserve: float,
-    ) -> StepRecord:
+    def _check_and_execute(self, call: StepCall, step: StepRecord, draft: Draft) -> StepRecord:
+        """Leaky code is fixed or rejected before it runs; clean code is executed and scored."""
         store, task = self.ctx.store, self.ctx.task
         findings = check_leakage(draft.notebook, task)
         for _ in range(LEAKAGE_FIX_ROUNDS):
@@ -203,22 +202,22 @@ class StepRunner:
                 reason="data leakage: " + "; ".join(f.message for f in findings if f.severity == "error"),
             )
         store.update_step(step.id, status="running", findings=findings)
-        result = self.ctx.pool.submit(self._request(step, params, reserve)).result()
+        result = self.ctx.pool.submit(self._request(call, step)).result()
         if self.ctx.cancel.is_set() and result.status != "ok":
             store.update_step(step.id, status="pending", reason="interrupted; resumable")
             raise Interrupted("the run was stopped")
-        return self._record_result(step, result, findings, parent)
+        return self._record_result(step, result, findings, call.parent)
 
-    def _request(self, step: StepRecord, params: dict[str, Any] | None, reserve: float) -> ExecutionRequest:
+    def _request(self, call: StepCall, step: StepRecord) -> ExecutionRequest:
         ctx = self.ctx
-        timeout = ctx.budget.notebook_timeout(ctx.config.notebook_timeout, reserve)
+        timeout = ctx.budget.notebook_timeout(ctx.config.notebook_timeout, call.reserve)
         parameters = {
             contract.PARAM_DATA_DIR: ctx.task.root,
             contract.PARAM_FOLDS_FILE: str(ctx.folds_path),
             contract.PARAM_SEED: ctx.config.seed,
             contract.PARAM_N_JOBS: ctx.threads_per_notebook,
             contract.PARAM_TIME_LIMIT: round(timeout, 1),
-            **(params or {}),
+            **call.params,
         }
         return ExecutionRequest(
             notebook_path=str(Path(step.output_dir or "") / contract.INPUT_NOTEBOOK),

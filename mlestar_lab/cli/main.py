@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         run.add_argument(f"--{flag.replace('_', '-')}", dest=flag, help=f"override the inferred {flag}")
 
     demo = commands.add_parser("demo", help="run the agent on the bundled demo competition")
-    _add_run_options(demo, default_budget="150s")
+    _add_run_options(demo, default_budget="2m")
 
     resume = commands.add_parser("resume", help="continue an interrupted run from its last finished step")
     resume.add_argument("run_id")

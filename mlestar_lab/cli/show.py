@@ -31,6 +31,16 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join("  " + line.rstrip() for line in lines)
 
 
+def _attempts_table(what: str, steps: list[dict[str, Any]]) -> str:
+    return _table(
+        ["step", what, "score", "Δscore", "status"],
+        [
+            [f"#{s['id']}", s["title"], fmt_score(s["score"]), fmt_delta(s["delta"]), s["status"]]
+            for s in steps
+        ],
+    )
+
+
 def render_runs(runs: list[RunRecord]) -> str:
     if not runs:
         return "no runs yet — start one with `mlestar run TASK_DIR`"
@@ -111,26 +121,10 @@ def render_report(report: dict[str, Any]) -> str:
         out.append(f"  chosen block: {outer['chosen_block'] or '—'} — {outer['reason']}")
         if outer["refinements"]:
             out.append(f"  Refinement plans for '{outer['chosen_block']}':")
-            out.append(
-                _table(
-                    ["step", "plan", "score", "Δscore", "status"],
-                    [
-                        [f"#{r['id']}", r["title"], fmt_score(r["score"]), fmt_delta(r["delta"]), r["status"]]
-                        for r in outer["refinements"]
-                    ],
-                )
-            )
+            out.append(_attempts_table("plan", outer["refinements"]))
     if report["ensembles"]:
         out += ["", "Ensemble rounds (Δ against the best single solution)"]
-        out.append(
-            _table(
-                ["step", "strategy", "score", "Δscore", "status"],
-                [
-                    [f"#{e['id']}", e["title"], fmt_score(e["score"]), fmt_delta(e["delta"]), e["status"]]
-                    for e in report["ensembles"]
-                ],
-            )
-        )
+        out.append(_attempts_table("strategy", report["ensembles"]))
     if report["findings"]:
         out += ["", "Checker findings"] + [
             f"  [{f['checker']}/{f['severity']}] {f['message']}  (steps "
