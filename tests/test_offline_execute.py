@@ -83,9 +83,17 @@ def first_stage(strategist: OfflineStrategist, task: Task) -> list[Case]:
         draft = strategist.plan_refinement(task, base, "categorical_encoding", [])
         cases.append(Case(task, "refinement", draft.title, draft.notebook))
     if kind == "regression":
-        target = strategist.plan_refinement(task, base, "target_transform", [])
+        # RMSLE's log1p target leaves nothing to try; the same data scored by RMSE does.
+        assert strategist.plan_refinement(task, base, "target_transform", []) is None
+        rmse = task.model_copy(update={"metric": "rmse"})
+        plain = strategist.write_candidate(rmse, ModelFamily(first, "", "", ""))
+        plain_solution = Solution(0, plain.notebook, 0.5, "", plain.title)
+        log_plan = strategist.plan_refinement(rmse, plain_solution, "target_transform", [])
+        tried = [Attempt(log_plan.title, log_plan.plan, "ok", 0.6, -0.1, "target_transform")]
+        sqrt_plan = strategist.plan_refinement(rmse, plain_solution, "target_transform", tried)
+        assert "square root" in sqrt_plan.title
         absent = {"FOLDS_FILE": str(Path(task.root) / "absent.csv")}
-        cases.append(Case(task, "refinement", "target without folds file", target.notebook, extra=absent))
+        cases.append(Case(rmse, "refinement", "target without folds file", sqrt_plan.notebook, extra=absent))
         training = refine_all(strategist, task, base, "cross_validation")
         cases.append(Case(task, "refinement", training.title, training.notebook))
         source = (

@@ -42,7 +42,12 @@ class ScoreVerifier:
         self.labels = pd.Series(list(encode_labels(task, train[task.target])), index=ids)
 
     def prediction_columns(self) -> list[str]:
-        return [c for c in self.task.submission_columns if c != self.task.id_column]
+        """Submission columns, except for a multiclass label submission: one probability per class."""
+        columns = [c for c in self.task.submission_columns if c != self.task.id_column]
+        classes = [str(c) for c in self.task.classes or []]
+        if self.task.task_type == "multiclass" and len(columns) != len(classes):
+            return classes
+        return columns
 
     def rescore(self, oof_path: str | Path) -> tuple[float | None, str | None]:
         """(score, None) from a complete OOF file, or (None, why it cannot be scored)."""
@@ -62,7 +67,7 @@ class ScoreVerifier:
         values = oof.loc[self.labels.index, columns].to_numpy(dtype=float)
         if not np.isfinite(values).all():
             return None, "out-of-fold predictions contain NaN or infinite values"
-        pred = values if self.task.task_type == "multiclass" and len(columns) > 1 else values[:, 0]
+        pred = values if self.task.task_type == "multiclass" else values[:, 0]
         return float(self.metric(np.asarray(list(self.labels.to_numpy())), pred)), None
 
     def check(self, reported: float | None, oof_path: str | None) -> tuple[float | None, list[Finding]]:

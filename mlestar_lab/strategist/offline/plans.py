@@ -131,8 +131,12 @@ def _target_plans(view: TaskView) -> list[Plan]:
     task = view.task
     if task.task_type != "regression" or not view.nonnegative_target:
         return []
-    log_first = task.metric == "rmsle" or view.skewed_positive_target
-    order = ("log1p", "sqrt", "identity") if log_first else ("sqrt", "log1p", "identity")
+    if task.metric == "rmsle":
+        order: tuple[str, ...] = ("log1p",)  # RMSE on log1p is the metric itself: nothing else to try
+    elif view.skewed_positive_target:
+        order = ("log1p", "sqrt", "identity")
+    else:
+        order = ("sqrt", "log1p", "identity")
     why = {
         "log1p": "the metric or a right-skewed positive target rewards modelling relative errors",
         "sqrt": "a milder compression of a skewed positive target than log",
