@@ -71,13 +71,17 @@ def load_run_task(run: RunRecord) -> Task:
     return Task.model_validate_json(path.read_text(encoding="utf-8"))
 
 
+def ensure_resumable(run: RunRecord) -> RunRecord:
+    if run.status not in RESUMABLE:
+        raise UserError(f"run {run.id} is {run.status}; only unfinished runs can be resumed")
+    return run
+
+
 def execute_run(
     workspace: Workspace, store: RunStore, run_id: str, cancel: threading.Event | None = None
 ) -> RunRecord:
     """Run (or resume) the loop of `run_id` until it finishes, fails or is cancelled."""
-    run = store.get_run(run_id)
-    if run.status not in RESUMABLE:
-        raise UserError(f"run {run.id} is {run.status}; only unfinished runs can be resumed")
+    run = ensure_resumable(store.get_run(run_id))
     with agent_lock(run.run_dir, run.id):
         return _execute_locked(workspace, store, run, cancel)
 

@@ -201,7 +201,7 @@ class StepRunner:
                 finished_at=time.time(),
                 reason="data leakage: " + "; ".join(f.message for f in findings if f.severity == "error"),
             )
-        store.update_step(step.id, status="running", findings=findings)
+        store.update_step(step.id, status="running", findings=findings, reason=None)
         result = self.ctx.pool.submit(self._request(call, step)).result()
         if self.ctx.cancel.is_set() and result.status != "ok":
             store.update_step(step.id, status="pending", reason="interrupted; resumable")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from mlestar_lab.agent.config import RunConfig, parse_duration
-from mlestar_lab.agent.lifecycle import create_run, execute_run
+from mlestar_lab.agent.lifecycle import create_run, ensure_resumable, execute_run
 from mlestar_lab.cli.progress import Progress
 from mlestar_lab.cli.show import render_report, render_runs
 from mlestar_lab.errors import UserError
@@ -102,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"mlestar: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `mlestar show RUN | head`: the reader left; say nothing more, like other Unix tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _dispatch(args: argparse.Namespace, workspace: Workspace, store: RunStore) -> int:
@@ -113,7 +118,7 @@ def _dispatch(args: argparse.Namespace, workspace: Workspace, store: RunStore) -
         print(json.dumps(report, indent=2, default=str) if args.json else render_report(report))
         return 0
     if args.command == "resume":
-        run = store.find_run(args.run_id)
+        run = ensure_resumable(store.find_run(args.run_id))
     else:
         task_dir = args.task_dir if args.command == "run" else _demo_task(workspace)
         run = create_run(workspace, store, task_dir, config_from_args(args))
