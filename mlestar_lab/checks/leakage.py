@@ -26,6 +26,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from mlestar_lab import safe_ast
 from mlestar_lab.checks.source import CodeCell, code_cells
 from mlestar_lab.checks.taint import (
     BOOSTING_MODULES,
@@ -89,7 +90,7 @@ class _Analysis:
         for cell in cells:
             self.cell = cell
             try:
-                tree = ast.parse(cell.source)
+                tree = safe_ast.parse(cell.source)
             except (SyntaxError, ValueError, RecursionError) as exc:
                 reason, line = (exc.msg, exc.lineno) if isinstance(exc, SyntaxError) else (str(exc), None)
                 self.report(

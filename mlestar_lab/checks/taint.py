@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from mlestar_lab import safe_ast
+
 TaintKind = Literal["test", "mixed"]
 
 
@@ -254,7 +256,7 @@ def words_selection(text: str) -> Selection:
 def query_selection(text: str, target: str | None) -> Selection:
     """The rows `frame.query(text)` keeps: `"is_train == 1"`, `"split != 'test'"` …"""
     try:
-        mask = ast.parse(text.strip(), mode="eval").body
+        mask = safe_ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
         return words_selection(text)
     return _mask_selection(mask, target)

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 
 from nbformat import NotebookNode
 
+from mlestar_lab import safe_ast
 from mlestar_lab.checks.source import CodeCell, code_cells
 from mlestar_lab.store.models import Finding
 from mlestar_lab.task.model import FileInfo, Task
@@ -88,7 +89,7 @@ def _split_comments(source: str) -> tuple[str, list[tuple[int, str]]]:
 
 def _string_literals(source: str) -> list[str]:
     try:
-        tree = ast.parse(source)
+        tree = safe_ast.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return re.findall(r"""["']([^"'\n]*)["']""", source)
     return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
@@ -186,7 +187,7 @@ def _dropped_columns(cells: list[CodeCell], task: Task) -> list[Finding]:
     findings = []
     for cell in cells:
         try:
-            tree = ast.parse(cell.source)
+            tree = safe_ast.parse(cell.source)
         except (SyntaxError, ValueError, RecursionError):
             continue
         for node in ast.walk(tree):

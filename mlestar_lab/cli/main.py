@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     workspace = Workspace(Path(args.workspace) if args.workspace else None)
     try:
-        store = RunStore(workspace.db_path)
+        store = workspace.open_store()
         return _dispatch(args, workspace, store)
     except UserError as exc:
         print(f"mlestar: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ so every change between two candidates is a set of named cell replacements (see 
 
 from __future__ import annotations
 
+import ast
 import copy
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
+from mlestar_lab import safe_ast
 from mlestar_lab.notebook.contract import METADATA_KEY, PARAMETERS_BLOCK, PARAMETERS_TAG
 
 
@@ -96,12 +98,10 @@ def block_of_cell(nb: NotebookNode, cell_index: int | None) -> str | None:
 
 def parameters(nb: NotebookNode) -> dict[str, Any]:
     """The default parameter values of the `parameters` cell (literals only)."""
-    import ast
-
     for cell in nb.cells:
         if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
             values: dict[str, Any] = {}
-            for node in ast.parse(cell.source).body:
+            for node in safe_ast.parse(cell.source).body:
                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
                     values[node.targets[0].id] = ast.literal_eval(node.value)
             return values

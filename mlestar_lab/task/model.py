@@ -6,7 +6,6 @@ a resumed run sees exactly the task the run started with even if the folder chan
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -63,10 +62,6 @@ class Task(BaseModel):
     n_folds: int = 5
     group_column: str | None = None
     time_column: str | None = None
-
-    @property
-    def root_path(self) -> Path:
-        return Path(self.root)
 
     @property
     def feature_columns(self) -> list[ColumnInfo]:
