@@ -14,6 +14,25 @@ import pandas as pd
 import pytest
 
 from mlestar_lab.demo.competition import build_classification_demo, build_demo_task, build_multiclass_demo
+from mlestar_lab.task.model import Task
+
+
+def make_task(**fields: object) -> Task:
+    """A Task built directly (no folder): a regression task on `price`, with `fields` replaced."""
+    defaults: dict[str, object] = dict(
+        name="prices",
+        root="/data/prices",
+        task_type="regression",
+        target="price",
+        id_column="id",
+        metric="rmse",
+        higher_is_better=False,
+        train_file="train.csv",
+        test_file="test.csv",
+        sample_submission_file="sample_submission.csv",
+        submission_columns=["id", "price"],
+    )
+    return Task.model_validate({**defaults, **fields})
 
 
 def make_task_dir(

@@ -6,24 +6,12 @@ import textwrap
 
 import nbformat
 import pytest
+from conftest import make_task
 
 from mlestar_lab.checks.leakage import check_leakage
 from mlestar_lab.notebook.candidate import Block, new_notebook
-from mlestar_lab.task.model import Task
 
-TASK = Task(
-    name="prices",
-    root="/data/prices",
-    task_type="regression",
-    target="price",
-    id_column="id",
-    metric="rmse",
-    higher_is_better=False,
-    train_file="train.csv",
-    test_file="test.csv",
-    sample_submission_file="sample_submission.csv",
-    submission_columns=["id", "price"],
-)
+TASK = make_task()
 
 LOAD = """
 import os

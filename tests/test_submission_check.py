@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import make_task as base_task
 
 from mlestar_lab.checks.submission import validate_submission
 from mlestar_lab.errors import TaskError
@@ -12,19 +13,8 @@ from mlestar_lab.task.model import Task
 
 
 def make_task(metric: str, task_type: str = "regression", classes: list[str] | None = None) -> Task:
-    return Task(
-        name="t",
-        root="/data/t",
-        task_type=task_type,  # type: ignore[arg-type]
-        target="y",
-        id_column="id",
-        metric=metric,
-        higher_is_better=False,
-        train_file="train.csv",
-        test_file="test.csv",
-        sample_submission_file="sample_submission.csv",
-        submission_columns=["id", "y"],
-        classes=classes,
+    return base_task(
+        task_type=task_type, target="y", metric=metric, submission_columns=["id", "y"], classes=classes
     )
 
 

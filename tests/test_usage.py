@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+from conftest import make_task as base_task
+
 from mlestar_lab.checks.usage import check_data_usage
 from mlestar_lab.notebook.candidate import Block, new_notebook
 from mlestar_lab.store.models import Finding
@@ -15,18 +17,7 @@ IMAGES = [f"images/{i}.png" for i in range(7)]
 
 def make_task(extra: list[str]) -> Task:
     paths = ["description.md", "train.csv", "test.csv", "sample_submission.csv", *extra]
-    return Task(
-        name="prices",
-        root="/data/prices",
-        task_type="regression",
-        target="price",
-        id_column="id",
-        metric="rmse",
-        higher_is_better=False,
-        train_file="train.csv",
-        test_file="test.csv",
-        sample_submission_file="sample_submission.csv",
-        submission_columns=["id", "price"],
+    return base_task(
         columns=[
             ColumnInfo(name=c, kind="numeric", dtype="float64", n_unique=9, missing_fraction=0)
             for c in TRAIN_COLUMNS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_task
 
 from mlestar_lab.agent.verify import ScoreVerifier
 from mlestar_lab.task.metrics import score
@@ -12,16 +13,7 @@ from mlestar_lab.task.model import Task
 
 
 def _task(**fields) -> Task:
-    base = dict(
-        name="t",
-        root="/x",
-        target="y",
-        id_column="id",
-        train_file="train.csv",
-        test_file="test.csv",
-        sample_submission_file="sample_submission.csv",
-    )
-    return Task(**{**base, **fields})
+    return make_task(**{"target": "y", "submission_columns": ["id", "y"], **fields})
 
 
 def test_binary_oof_is_rescored_and_a_false_claim_is_reported(tmp_path):
