@@ -18,8 +18,9 @@ import pytest
 
 from mlestar_lab.executor.limits import data_limit_mb
 from mlestar_lab.executor.models import ExecutionRequest
+from mlestar_lab.executor.outputs import LOG_FILE
 from mlestar_lab.executor.pool import ExecutorPool
-from mlestar_lab.executor.process import LOG_FILE, REQUEST_FILE, ExecutionRequestError, execute
+from mlestar_lab.executor.process import REQUEST_FILE, ExecutionRequestError, execute
 from mlestar_lab.fsutil import write_notebook
 from mlestar_lab.notebook.candidate import Block, block_name, new_notebook
 

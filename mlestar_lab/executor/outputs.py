@@ -25,6 +25,10 @@ from mlestar_lab.notebook.contract import (
 )
 
 STDOUT_TAIL_CHARS = 4000
+# The worker's stdout and stderr, which the kernel process inherits.
+LOG_FILE = "executor.log"
+_LOG_TAIL_LINES = 3
+_LOG_TAIL_CHARS = 600
 # papermill inserts these markdown cells around a failing cell *after* computing the cell index
 # it reports, so they are removed before any index is looked up.
 _ERROR_MARKER_TAG = "papermill-error-cell-tag"
@@ -136,3 +140,13 @@ def find_artifacts(output_dir: str | Path) -> Artifacts:
         oof_path=existing(OOF_FILE),
         test_predictions_path=existing(TEST_PREDICTIONS_FILE),
     )
+
+
+def log_tail(output_dir: str | Path) -> str:
+    """The last lines of the worker's log on one line: where a crash outside any cell shows up."""
+    try:
+        text = (Path(output_dir) / LOG_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return f"(no log: {exc})"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[-_LOG_TAIL_LINES:])[-_LOG_TAIL_CHARS:] or "(empty log)"

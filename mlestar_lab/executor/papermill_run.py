@@ -7,22 +7,24 @@ of the notebook.
 
 from __future__ import annotations
 
+import tempfile
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from papermill import execute_notebook
 from papermill.exceptions import PapermillExecutionError
 
+from mlestar_lab.executor.kernel import WorkerKernelManager, is_start_failure
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult, ExecutionStatus
 from mlestar_lab.executor.outputs import (
     executed_path,
     find_artifacts,
     last_started_cell,
     locate,
+    log_tail,
     read_executed,
     signal_name,
     stdout_text,
@@ -33,27 +35,8 @@ from mlestar_lab.notebook.contract import PARAM_OUTPUT_DIR, parse_score
 from mlestar_lab.store.models import ErrorInfo
 
 _REASON_CHARS = 300
-
-
-class ExitRecordingKernelManager(AsyncKernelManager):
-    """A kernel manager that remembers how the kernel process ended.
-
-    nbclient only says "Kernel died"; the exit status (a signal for `kill -9`, a code for
-    `os._exit`) is what tells a crash from an out-of-memory kill. One worker runs one kernel, so
-    a class-level record is enough.
-    """
-
-    last_exit_code: ClassVar[int | None] = None
-
-    async def _async_is_alive(self) -> bool:
-        alive = await super()._async_is_alive()
-        if not alive and self.provisioner is not None:
-            code = await self.provisioner.poll()
-            if code is not None:
-                ExitRecordingKernelManager.last_exit_code = code
-        return alive
-
-    is_alive = _async_is_alive
+START_ATTEMPTS = 3
+START_BACKOFF_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,6 +44,7 @@ class _Outcome:
     status: ExecutionStatus
     reason: str | None = None
     error: ErrorInfo | None = None
+    start_failed: bool = False
 
 
 def _one_line(text: str) -> str:
@@ -69,38 +53,61 @@ def _one_line(text: str) -> str:
 
 
 def run(request: ExecutionRequest) -> ExecutionResult:
-    """Execute the notebook with papermill and describe the outcome; never raises for notebook faults."""
+    """Execute the notebook with papermill and describe the outcome; never raises for notebook faults.
+
+    A kernel that dies before it answers has run no cell, so its start is retried (with a short
+    backoff) before the notebook is reported as failed.
+    """
     output_dir = request.output_dir
-    parameters: dict[str, Any] = {**request.parameters, PARAM_OUTPUT_DIR: output_dir}
     started = time.monotonic()
-    try:
-        execute_notebook(
-            request.notebook_path,
-            str(executed_path(output_dir)),
-            parameters=parameters,
-            kernel_name=request.kernel_name,
-            cwd=output_dir,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=True,
-            kernel_manager_class=ExitRecordingKernelManager,
-            # Every output is collected by the time the last cell replies; a graceful shutdown
-            # can only add a wait (up to 5 s when a kernel is slow to answer) and leave the
-            # kernel's own subprocesses behind, while "immediate" kills its process group.
-            shutdown_kernel="immediate",
-        )
-        outcome = _Outcome("ok")
-    except PapermillExecutionError as exc:
-        outcome = _cell_failure(exc, output_dir)
-    except DeadKernelError:
-        outcome = _dead_kernel(output_dir, ExitRecordingKernelManager.last_exit_code)
-    except Exception as exc:
+    for attempt in range(1, START_ATTEMPTS + 1):
+        outcome = _execute_once(request)
+        if not outcome.start_failed or attempt == START_ATTEMPTS:
+            break
+        time.sleep(START_BACKOFF_SECONDS * attempt)
+    if outcome.start_failed:
         outcome = _Outcome(
             "error",
-            reason=f"{type(exc).__name__}: {_one_line(str(exc))}",
-            error=ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc()),
+            reason=f"the kernel did not start ({START_ATTEMPTS} attempts): {outcome.reason}; "
+            f"log: {log_tail(output_dir)}",
+            error=outcome.error,
         )
     return _result(outcome, output_dir, time.monotonic() - started)
+
+
+def _execute_once(request: ExecutionRequest) -> _Outcome:
+    parameters: dict[str, Any] = {**request.parameters, PARAM_OUTPUT_DIR: request.output_dir}
+    with tempfile.TemporaryDirectory(prefix="mlestar-kernel-") as sockets:
+        WorkerKernelManager.socket_dir = sockets
+        WorkerKernelManager.last_exit_code = None
+        try:
+            execute_notebook(
+                request.notebook_path,
+                str(executed_path(request.output_dir)),
+                parameters=parameters,
+                kernel_name=request.kernel_name,
+                cwd=request.output_dir,
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=True,
+                kernel_manager_class=WorkerKernelManager,
+                # Every output is collected by the time the last cell replies; a graceful shutdown
+                # can only add a wait (up to 5 s when a kernel is slow to answer) and leave the
+                # kernel's own subprocesses behind, while "immediate" kills its process group.
+                shutdown_kernel="immediate",
+            )
+        except PapermillExecutionError as exc:
+            return _cell_failure(exc, request.output_dir)
+        except DeadKernelError:
+            return _dead_kernel(request.output_dir, WorkerKernelManager.last_exit_code)
+        except Exception as exc:
+            return _Outcome(
+                "error",
+                reason=f"{type(exc).__name__}: {_one_line(str(exc))}",
+                error=ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc()),
+                start_failed=is_start_failure(exc),
+            )
+    return _Outcome("ok")
 
 
 def _cell_failure(exc: PapermillExecutionError, output_dir: str) -> _Outcome:

@@ -21,8 +21,10 @@ from mlestar_lab.errors import UserError
 from mlestar_lab.executor.limits import PARENT_PID_VARIABLE, child_environment, secret_names
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult, ExecutionStatus
 from mlestar_lab.executor.outputs import (
+    LOG_FILE,
     find_artifacts,
     last_started_cell,
+    log_tail,
     read_executed,
     signal_name,
     stdout_text,
@@ -36,9 +38,6 @@ from mlestar_lab.store.models import ErrorInfo
 POLL_SECONDS = 0.1
 REQUEST_FILE = "executor_request.json"
 RESULT_FILE = "executor_result.json"
-LOG_FILE = "executor.log"
-_LOG_TAIL_LINES = 3
-_LOG_TAIL_CHARS = 600
 # Files a previous execution in the same folder may have left; a stale submission must never be
 # mistaken for the output of this run.
 _OUTPUT_FILES = (EXECUTED_NOTEBOOK, SUBMISSION_FILE, OOF_FILE, TEST_PREDICTIONS_FILE, RESULT_FILE)
@@ -184,9 +183,7 @@ def _reported(
     try:
         result = ExecutionResult.model_validate_json(result_file.read_text(encoding="utf-8"))
     except (OSError, ValidationError):
-        reason = (
-            f"the executor worker exited with code {returncode} without a result: {_log_tail(output_dir)}"
-        )
+        reason = f"the executor worker exited with code {returncode} without a result: {log_tail(output_dir)}"
         return ExecutionResult(
             status="error",
             reason=reason,
@@ -195,12 +192,3 @@ def _reported(
             peak_memory_mb=peak_mb,
         )
     return result.model_copy(update={"runtime": runtime, "peak_memory_mb": peak_mb})
-
-
-def _log_tail(output_dir: Path) -> str:
-    try:
-        text = (output_dir / LOG_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        return f"(no log: {exc})"
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " | ".join(lines[-_LOG_TAIL_LINES:])[-_LOG_TAIL_CHARS:] or "(empty log)"
