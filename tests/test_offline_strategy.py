@@ -14,7 +14,7 @@ from mlestar_lab.notebook.candidate import blocks, get_block, parameters, replac
 from mlestar_lab.notebook.diff import diff_blocks
 from mlestar_lab.store.models import ErrorInfo
 from mlestar_lab.strategist.base import AblationRow, Attempt, Draft, ModelFamily, Solution
-from mlestar_lab.strategist.offline.families import UnknownFamilyError
+from mlestar_lab.strategist.offline.families import UnknownFamilyError, get_family
 from mlestar_lab.strategist.offline.recipe import ABLATABLE, BLOCK_KINDS, read_recipe
 from mlestar_lab.strategist.offline.strategist import OfflineStrategist
 from mlestar_lab.task.metrics import get_metric
@@ -52,6 +52,14 @@ def test_retrieve_ranks_installed_families_first(tasks, strategist):
         assert (optional in names) == (importlib.util.find_spec(optional) is not None)
     assert all(f.snippet and f.description for f in families)
     assert len(strategist.retrieve(tasks["binary"], 2)) == 2
+
+
+def test_retrieve_covers_every_kind_of_model_before_repeating_one(tasks, strategist):
+    """Boosting, bagging and linear first: the ensemble needs members that err differently."""
+    for task in tasks.values():
+        first = {get_family(f.name).kind for f in strategist.retrieve(task, 3)}
+        assert first == {"boosting", "bagging", "linear"}
+        assert strategist.retrieve(task, 4)[0].name == "lightgbm"
 
 
 def test_unknown_family_is_a_clear_error(tasks, strategist):

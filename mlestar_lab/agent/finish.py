@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlestar_lab.agent.budget import LoopPlan, ensemble_seconds
 from mlestar_lab.agent.context import RunContext
+from mlestar_lab.agent.members import choose_members
 from mlestar_lab.agent.runner import StepRunner
 from mlestar_lab.checks.submission import validate_submission
 from mlestar_lab.errors import UserError
@@ -55,7 +56,7 @@ class Finisher:
             self.note_best(step)
 
     def _members(self) -> list[StepRecord]:
-        """Up to six scored solutions with saved predictions, best first, one per distinct score."""
+        """Up to six scored solutions with saved predictions, best first: see `choose_members`."""
         key = "ensemble/members"
         recorded = self.ctx.store.step_by_key(self.ctx.run.id, key)
         by_id = {s.id: s for s in self.ctx.store.steps(self.ctx.run.id)}
@@ -70,13 +71,9 @@ class Finisher:
             and (Path(s.output_dir or "") / contract.OOF_FILE).exists()
             and (Path(s.output_dir or "") / contract.TEST_PREDICTIONS_FILE).exists()
         ]
-        ranked, seen = [], set()
-        for step in self.ctx.rank(pool):
-            rounded = round(step.score or 0.0, 10)
-            if rounded not in seen:
-                seen.add(rounded)
-                ranked.append(step)
-        members = ranked[:MAX_ENSEMBLE_MEMBERS]
+        members = choose_members(
+            self.ctx.rank(pool), list(by_id.values()), MAX_ENSEMBLE_MEMBERS, self.ctx.task.id_column
+        )
         self.steps.record(
             key,
             "ensemble",

@@ -3,6 +3,9 @@
 Retrieval without web search (MLE-STAR's first stage): families are ranked by simple rules of
 tabular practice — gradient boosting first, then forests for small data, a linear model when
 one-hot features or text dominate. XGBoost and CatBoost are offered only when importable.
+The first picks cover different kinds of model (boosting, bagging, linear): three boosting
+libraries make near-identical predictions, and the final ensemble gains most from members that
+err differently.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mlestar_lab.errors import UserError
 from mlestar_lab.strategist.base import ModelFamily
@@ -35,6 +38,7 @@ class Family:
     module: str | None
     candidate_params: Callable[[Task], dict[str, Any]]
     suitability: Callable[[TaskView], float]
+    kind: Literal["boosting", "bagging", "linear"] = "boosting"
 
     @property
     def available(self) -> bool:
@@ -161,6 +165,7 @@ CATALOG: dict[str, Family] = {
             None,
             _forest_params,
             _forest_fit,
+            kind="bagging",
         ),
         Family(
             "extra_trees",
@@ -175,6 +180,7 @@ CATALOG: dict[str, Family] = {
             None,
             _forest_params,
             lambda v: _forest_fit(v) - 0.05,
+            kind="bagging",
         ),
         Family(
             "linear",
@@ -190,6 +196,7 @@ CATALOG: dict[str, Family] = {
             None,
             _linear_params,
             _linear_fit,
+            kind="linear",
         ),
     ]
 }
@@ -208,10 +215,15 @@ def get_family(name: str) -> Family:
 
 
 def retrieve(task: Task, count: int) -> list[ModelFamily]:
-    """Up to `count` installed families, most suitable first (ties keep catalog order)."""
+    """Up to `count` installed families: the most suitable of each kind first, then the rest.
+
+    Within each group families are ordered by suitability (ties keep catalog order).
+    """
     view = TaskView(task)
-    ranked = sorted(
-        (f for f in CATALOG.values() if f.available),
-        key=lambda f: -f.suitability(view),
-    )
-    return [f.as_model_family() for f in ranked[: max(count, 0)]]
+    ranked = sorted((f for f in CATALOG.values() if f.available), key=lambda f: -f.suitability(view))
+    leaders: list[Family] = []
+    for family in ranked:
+        if all(family.kind != leader.kind for leader in leaders):
+            leaders.append(family)
+    ordered = leaders + [f for f in ranked if f not in leaders]
+    return [f.as_model_family() for f in ordered[: max(count, 0)]]
