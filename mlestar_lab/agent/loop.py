@@ -22,6 +22,9 @@ from mlestar_lab.strategist.base import AblationRow, AblationVariant, Attempt, D
 
 T = TypeVar("T")
 SUBMISSION_RESERVE = 5.0
+# An outer step is started only if an ablation (its variants run `workers` at a time, about two
+# rounds) and one batch of refinements fit: an ablation without refinement only costs time.
+OUTER_STEP_ROUNDS = 3
 
 
 class RunFailed(UserError):
@@ -47,7 +50,7 @@ class Agent:
         self._merge(candidates, plan)
         refined: list[str] = []
         for t in range(1, plan.outer_steps + 1):
-            if not self.ctx.budget.allows(plan.notebook_seconds, self.reserve):
+            if not self.ctx.budget.allows(OUTER_STEP_ROUNDS * self._notebook_seconds(plan), self.reserve):
                 self.ctx.store.add_event(
                     self.ctx.run.id, "budget", {"skipped": f"outer steps {t}..{plan.outer_steps}"}
                 )
@@ -119,7 +122,7 @@ class Agent:
     def _merge(self, candidates: list[StepRecord], plan: LoopPlan) -> None:
         best = candidates[0]
         for index, other in enumerate(candidates[1 : plan.merges + 1], 1):
-            if not self.ctx.budget.allows(plan.notebook_seconds, self.reserve):
+            if not self.ctx.budget.allows(self._notebook_seconds(plan, best), self.reserve):
                 break
             base_solution, other_solution = self.steps.solution(best), self.steps.solution(other)
             step = self.steps.run(
@@ -143,7 +146,9 @@ class Agent:
         self._stage("refinement")
         current, history = base, []
         k = 1
-        while k <= plan.inner_steps and self.ctx.budget.allows(plan.notebook_seconds, self.reserve):
+        while k <= plan.inner_steps and self.ctx.budget.allows(
+            self._notebook_seconds(plan, current), self.reserve
+        ):
             batch, exhausted = self._refinement_batch(t, k, plan, current, block, history)
             results = self._parallel([self._run_refinement(key, draft, current) for key, draft in batch])
             for step in results:
@@ -236,6 +241,15 @@ class Agent:
         return lambda: self.steps.run(key, "refinement", lambda: draft, parent=parent, reserve=self.reserve)
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _notebook_seconds(self, plan: LoopPlan, base: StepRecord | None = None) -> float:
+        """Expected runtime of a notebook derived from `base` (default: the best solution).
+
+        Solutions grow as refinements add seeds, members and features, so the candidates' median
+        runtime soon underestimates: a step is only started when it can finish before the reserve.
+        """
+        base = base or self.best
+        return max(plan.notebook_seconds, (base.runtime or 0.0) if base else 0.0)
 
     def _consider(self, step: StepRecord) -> None:
         """Adopt `step` as the solution to build on when it beats the best so far."""
