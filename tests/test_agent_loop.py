@@ -17,7 +17,7 @@ from mlestar_lab.notebook.candidate import Block, new_notebook
 from mlestar_lab.report import run_report
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
-from mlestar_lab.strategist.base import Draft, ModelFamily
+from mlestar_lab.strategist.base import AblationVariant, Draft, ModelFamily
 from mlestar_lab.strategist.offline.strategist import OfflineStrategist
 
 SMALL = dict(models=2, outer_steps=1, inner_steps=2, ensemble_rounds=2, workers=2, time_budget=240.0)
@@ -138,3 +138,34 @@ def test_an_extra_table_that_is_never_read_is_reported(workspace, demo_task_dir,
     findings = run_report(store, run.id)["findings"]
     usage = [f for f in findings if f["checker"] == "data_usage" and "weather.csv" in f["message"]]
     assert usage, findings
+
+
+class NoIdeas(OfflineStrategist):
+    """The solution stays as it was after every outer step: refinement finds nothing to try, and
+    each ablation variant is the solution itself (executed and scored, never better)."""
+
+    def design_ablation(self, task, solution):
+        real = super().design_ablation(task, solution)
+        return [AblationVariant(v.block, f"unchanged {v.block}", solution.notebook) for v in real]
+
+    def plan_refinement(self, task, solution, block, history):
+        return None
+
+
+def test_an_unchanged_base_reuses_its_ablation_study(workspace, demo_task_dir, monkeypatch):
+    ws, store = workspace
+    monkeypatch.setattr("mlestar_lab.agent.lifecycle.make_strategist", lambda *a, **k: NoIdeas())
+    config = RunConfig(**{**SMALL, "models": 1, "outer_steps": 2, "ensemble_rounds": 0})
+    run = create_run(ws, store, demo_task_dir, config)
+    final = execute_run(ws, store, run.id)
+    assert final.status == "finished", final.error
+
+    first = store.step_by_key(run.id, "ablation/1")
+    second = store.step_by_key(run.id, "ablation/2")
+    assert first is not None and second is not None
+    assert second.info["base_step"] == first.info["base_step"]
+    assert second.info["reused_from"] == first.id and "the base is unchanged" in second.plan
+    assert second.info["table"] == first.info["table"]
+    assert second.block != first.block, "the next block is chosen, not the one already refined"
+    variants = [s.key for s in store.steps(run.id, stage="ablation") if s.key.count("/") == 2]
+    assert variants and all(key.startswith("ablation/1/") for key in variants)

@@ -50,7 +50,9 @@ class Agent:
         self._merge(candidates, plan)
         refined: list[str] = []
         for t in range(1, plan.outer_steps + 1):
-            if not self.ctx.budget.allows(OUTER_STEP_ROUNDS * self._notebook_seconds(plan), self.reserve):
+            assert self.best is not None
+            rounds = 1 if self._earlier_ablation(t, self.best) else OUTER_STEP_ROUNDS
+            if not self.ctx.budget.allows(rounds * self._notebook_seconds(plan), self.reserve):
                 self.ctx.store.add_event(
                     self.ctx.run.id, "budget", {"skipped": f"outer steps {t}..{plan.outer_steps}"}
                 )
@@ -168,6 +170,47 @@ class Agent:
         summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{t}")
         if summary is not None:
             return summary.block
+        earlier = self._earlier_ablation(t, base)
+        if earlier is not None:
+            table = [AblationRow(**row) for row in earlier.info["table"]]
+        else:
+            table = self._run_ablation(t, base)
+        choice = self.ctx.strategist.choose_block(
+            self.ctx.task, self.steps.solution(self.best or base), table, refined
+        )
+        block, reason = (choice.block, choice.reason) if choice else (None, "no block left to refine")
+        self.steps.record(
+            f"ablation/{t}",
+            "ablation",
+            f"Ablation study {t}",
+            {
+                "table": [asdict(r) for r in table],
+                "base_step": base.id,
+                "chosen": block,
+                "reused_from": earlier.id if earlier else None,
+            },
+            block=block,
+            plan=reason if earlier is None else f"{reason} (table of {earlier.title}: the base is unchanged)",
+            parent_id=base.id,
+            score=base.score,
+        )
+        return block
+
+    def _earlier_ablation(self, t: int, base: StepRecord) -> StepRecord | None:
+        """An earlier ablation study of the same base: when no refinement helped, the base is
+        unchanged and so is every ablation score; running the variants again only costs time.
+        A table with failed rows (a timeout near the deadline, say) is not reused."""
+        for s in range(t - 1, 0, -1):
+            summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{s}")
+            if (
+                summary is not None
+                and summary.info.get("base_step") == base.id
+                and all(row["status"] == "ok" for row in summary.info["table"])
+            ):
+                return summary
+        return None
+
+    def _run_ablation(self, t: int, base: StepRecord) -> list[AblationRow]:
         solution = self.steps.solution(base)
         variants = self.ctx.strategist.design_ablation(self.ctx.task, solution)
         runs = [
@@ -193,21 +236,7 @@ class Agent:
         for step in steps:
             if step is not None and self.ctx.better(step.score, self.best.score if self.best else None):
                 self._consider(step)
-        choice = self.ctx.strategist.choose_block(
-            self.ctx.task, self.steps.solution(self.best or base), table, refined
-        )
-        block, reason = (choice.block, choice.reason) if choice else (None, "no block left to refine")
-        self.steps.record(
-            f"ablation/{t}",
-            "ablation",
-            f"Ablation study {t}",
-            {"table": [asdict(r) for r in table], "base_step": base.id, "chosen": block},
-            block=block,
-            plan=reason,
-            parent_id=base.id,
-            score=base.score,
-        )
-        return block
+        return table
 
     def _refinement_batch(
         self, t: int, k: int, plan: LoopPlan, current: StepRecord, block: str, history: list[Attempt]
