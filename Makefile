@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,17 @@ lint: venv
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The side-by-side benchmark: per task the agent, then LightGBM (seconds), then FLAML, each graded
+# on the hidden answers; it takes about 2 x BENCH_BUDGET per task.
+BENCH_TASKS ?= ../shared/bench/tasks
+BENCH_ANSWERS ?= ../shared/bench/answers
+BENCH_BUDGET ?= 5m
+BENCH_OUT ?= benchmarks/results
+
+bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/mlestar bench $(BENCH_TASKS) --answers $(BENCH_ANSWERS) --time-budget $(BENCH_BUDGET) --out $(BENCH_OUT)
 
 clean:
 	rm -rf $(VENV) mlestar-runs .pytest_cache .ruff_cache

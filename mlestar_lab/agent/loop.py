@@ -50,14 +50,15 @@ class Agent:
         self._merge(candidates, plan)
         refined: list[str] = []
         for t in range(1, plan.outer_steps + 1):
-            assert self.best is not None
-            rounds = 1 if self._earlier_ablation(t, self.best) else OUTER_STEP_ROUNDS
-            if not self.ctx.budget.allows(rounds * self._notebook_seconds(plan), self.reserve):
+            reuse = self._reusable_ablation(t, plan)
+            if reuse is None and not self.ctx.budget.allows(
+                OUTER_STEP_ROUNDS * self._notebook_seconds(plan), self.reserve
+            ):
                 self.ctx.store.add_event(
                     self.ctx.run.id, "budget", {"skipped": f"outer steps {t}..{plan.outer_steps}"}
                 )
                 break
-            self._outer_step(t, refined, plan)
+            self._outer_step(t, refined, plan, reuse)
         self._stage("ensemble")
         self.finisher.ensembles(plan, self.best)
         self._stage("submission")
@@ -138,11 +139,11 @@ class Agent:
                 best = step
                 self._consider(step)
 
-    def _outer_step(self, t: int, refined: list[str], plan: LoopPlan) -> None:
+    def _outer_step(self, t: int, refined: list[str], plan: LoopPlan, reuse: StepRecord | None) -> None:
         assert self.best is not None
         base = self.best
         self._stage("ablation")
-        block = self._ablation(t, base, refined)
+        block = self._ablation(t, base, refined, reuse)
         if block is None:
             return
         self._stage("refinement")
@@ -165,12 +166,14 @@ class Agent:
         refined.append(block)
         self._consider(current)
 
-    def _ablation(self, t: int, base: StepRecord, refined: list[str]) -> str | None:
-        """Run the ablation variants of `base`, record the table, return the block chosen to refine."""
+    def _ablation(
+        self, t: int, base: StepRecord, refined: list[str], earlier: StepRecord | None
+    ) -> str | None:
+        """Run the ablation variants of `base` (or reuse `earlier`'s table), record the table,
+        return the block chosen to refine."""
         summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{t}")
         if summary is not None:
             return summary.block
-        earlier = self._earlier_ablation(t, base)
         if earlier is not None:
             table = [AblationRow(**row) for row in earlier.info["table"]]
         else:
@@ -190,21 +193,39 @@ class Agent:
                 "reused_from": earlier.id if earlier else None,
             },
             block=block,
-            plan=reason if earlier is None else f"{reason} (table of {earlier.title}: the base is unchanged)",
+            plan=reason if earlier is None else f"{reason} ({_reuse_note(earlier, base)})",
             parent_id=base.id,
             score=base.score,
         )
         return block
 
-    def _earlier_ablation(self, t: int, base: StepRecord) -> StepRecord | None:
-        """An earlier ablation study of the same base: when no refinement helped, the base is
-        unchanged and so is every ablation score; running the variants again only costs time.
-        A table with failed rows (a timeout near the deadline, say) is not reused."""
+    def _reusable_ablation(self, t: int, plan: LoopPlan) -> StepRecord | None:
+        """The earlier ablation study outer step `t` can use instead of running its own.
+
+        The same base gives the same table. Otherwise, when a fresh ablation no longer fits the
+        budget but a batch of refinements does, the latest table still ranks the blocks well
+        enough to spend the remaining time refining the next one.
+        """
+        assert self.best is not None
+        same_base = self._earlier_ablation(t, self.best)
+        if same_base is not None:
+            return same_base
+        seconds = self._notebook_seconds(plan)
+        if self.ctx.budget.allows(OUTER_STEP_ROUNDS * seconds, self.reserve):
+            return None
+        if not self.ctx.budget.allows(seconds, self.reserve):
+            return None
+        return self._earlier_ablation(t, None)
+
+    def _earlier_ablation(self, t: int, base: StepRecord | None) -> StepRecord | None:
+        """The latest earlier ablation study of `base` (of any base when None). When no refinement
+        helped, the base is unchanged and so is every ablation score; running the variants again
+        only costs time. A table with failed rows (a timeout near the deadline, say) is not reused."""
         for s in range(t - 1, 0, -1):
             summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{s}")
             if (
                 summary is not None
-                and summary.info.get("base_step") == base.id
+                and (base is None or summary.info.get("base_step") == base.id)
                 and all(row["status"] == "ok" for row in summary.info["table"])
             ):
                 return summary
@@ -304,6 +325,14 @@ class Agent:
                 self.ctx.cancel.set()
                 self.ctx.pool.cancel_all()
                 raise
+
+
+def _reuse_note(earlier: StepRecord, base: StepRecord) -> str:
+    if earlier.info.get("base_step") == base.id:
+        return f"table of {earlier.title}: the base is unchanged"
+    return (
+        f"table of {earlier.title} on step #{earlier.info.get('base_step')}: too little time for a fresh one"
+    )
 
 
 def _variant_draft(variant: AblationVariant) -> Draft:

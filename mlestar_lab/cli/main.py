@@ -17,6 +17,7 @@ from types import FrameType
 
 from mlestar_lab.agent.config import RunConfig, parse_duration
 from mlestar_lab.agent.lifecycle import create_run, ensure_resumable, execute_run
+from mlestar_lab.cli.bench import add_bench_parser, run_bench_command
 from mlestar_lab.cli.progress import Progress
 from mlestar_lab.cli.show import render_report, render_runs
 from mlestar_lab.errors import UserError
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="stages, steps, ablations, refinements, ensembles of a run")
     show.add_argument("run_id")
     show.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_bench_parser(commands)
     return parser
 
 
@@ -98,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     workspace = Workspace(Path(args.workspace) if args.workspace else None)
     try:
+        if args.command == "bench":
+            return run_bench_command(args, sys.argv[1:] if argv is None else argv)
         store = workspace.open_store()
         return _dispatch(args, workspace, store)
     except UserError as exc:
