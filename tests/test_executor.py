@@ -304,8 +304,9 @@ def test_pool_runs_notebooks_concurrently(tmp_path: Path) -> None:
         import json, os, time
         here = os.path.join(OUTPUT_DIR, "started")
         other = os.path.join(os.path.dirname(OUTPUT_DIR), PARTNER, "started")
+        started = time.time()  # taken before the file exists, which the partner may see at once
         with open(here, "w") as handle:
-            handle.write(repr(time.time()))
+            handle.write(repr(started))
         deadline = time.time() + 20
         while not os.path.exists(other) and time.time() < deadline:
             time.sleep(0.02)
