@@ -298,8 +298,23 @@ def test_forward_migration_keeps_data(tmp_path: Path, monkeypatch: pytest.Monkey
         assert new.get_run(run_record().id).task_name == "demo"
     conn = sqlite3.connect(path)
     assert "note" in _columns(conn, "runs")
-    assert [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+    versions = [r[0] for r in conn.execute("SELECT version FROM schema_version ORDER BY version")]
+    assert versions == list(range(1, len(schema.MIGRATIONS) + 1))
     conn.close()
+
+
+def test_a_version_1_database_gains_the_decisions_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "mlestar.db"
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
+        patch.setattr(schema, "DB_SCHEMA_VERSION", 1)
+        with RunStore(path) as old:
+            old.create_run(run_record())
+    with RunStore(path) as new:
+        assert new.get_run(run_record().id).task_name == "demo"
+        assert new.decisions(run_record().id) == []
 
 
 def test_newer_or_foreign_databases_are_refused(tmp_path: Path) -> None:

@@ -9,8 +9,10 @@ submission so the run always ends with its best valid submission.
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from pydantic import BaseModel
 
@@ -20,16 +22,41 @@ MIN_NOTEBOOK_TIMEOUT = 5.0
 
 
 class Budget:
-    """Time left for a run, counting the time spent before a `kill -9` and `resume`."""
+    """Time left for a run, counting the time spent before a `kill -9` and `resume`.
+
+    Time spent waiting for a user's decision is not the run's: while any step waits (several may
+    wait at once), the clock stands still.
+    """
 
     def __init__(self, total: float, spent_before: float = 0.0, clock: Callable[[], float] = time.monotonic):
         self.total = total
         self._spent_before = spent_before
         self._clock = clock
         self._start = clock()
+        self._lock = threading.Lock()
+        self._waiting = 0
+        self._wait_started = 0.0
+        self._waited = 0.0
 
     def elapsed(self) -> float:
-        return self._spent_before + (self._clock() - self._start)
+        with self._lock:
+            waited = self._waited + (self._clock() - self._wait_started if self._waiting else 0.0)
+        return self._spent_before + (self._clock() - self._start) - waited
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the clock for the duration of the block (nested and concurrent pauses count once)."""
+        with self._lock:
+            if self._waiting == 0:
+                self._wait_started = self._clock()
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting -= 1
+                if self._waiting == 0:
+                    self._waited += self._clock() - self._wait_started
 
     def remaining(self) -> float:
         return self.total - self.elapsed()

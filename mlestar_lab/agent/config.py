@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from mlestar_lab.errors import UserError
+from mlestar_lab.store.models import GATES, GateMode
 
 
 class RunConfig(BaseModel):
@@ -26,6 +27,20 @@ class RunConfig(BaseModel):
     memory_limit_mb: int | None = Field(default=None, ge=64)
     debug_retries: int = Field(default=2, ge=0)
     task_overrides: dict[str, str | int] = Field(default_factory=dict)
+    gates: dict[str, GateMode] = Field(
+        default_factory=dict, description="Gate → 'ask' to wait for a user's decision there; others are auto."
+    )
+
+    @field_validator("gates")
+    @classmethod
+    def _known_gates(cls, gates: dict[str, GateMode]) -> dict[str, GateMode]:
+        unknown = sorted(set(gates) - set(GATES))
+        if unknown:
+            raise ValueError(f"unknown gate(s) {', '.join(unknown)}; gates are {', '.join(GATES)}")
+        return gates
+
+    def gate_mode(self, gate: str) -> GateMode:
+        return self.gates.get(gate, "auto")
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs)?\s*$", re.IGNORECASE)
@@ -49,3 +64,19 @@ def default_memory_limit_mb(workers: int) -> int:
 
     total_mb = psutil.virtual_memory().total // (1024 * 1024)
     return max(512, int(total_mb * 0.8 / max(1, workers)))
+
+
+def parse_gates(text: str) -> dict[str, GateMode]:
+    """Gate modes from 'ask' (every gate), 'auto', 'ablation=ask,refinement=ask' or 'ask,merge=auto'."""
+    gates: dict[str, GateMode] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, _, mode = part.rpartition("=") if "=" in part else ("", "", part)
+        if mode not in ("auto", "ask"):
+            raise UserError(f"cannot read the gate setting {part!r}: use ask, auto or GATE=ask|auto")
+        if not name:
+            gates.update(dict.fromkeys(GATES, mode))  # type: ignore[arg-type]
+        elif name not in GATES:
+            raise UserError(f"unknown gate {name!r} in {text!r}; gates are {', '.join(GATES)}")
+        else:
+            gates[name] = mode  # type: ignore[assignment]
+    return {g: m for g, m in gates.items() if m == "ask"}

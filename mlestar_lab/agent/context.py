@@ -13,7 +13,7 @@ from mlestar_lab.executor.pool import ExecutorPool
 from mlestar_lab.store.models import RunRecord, StepRecord
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
-from mlestar_lab.strategist.base import Strategist
+from mlestar_lab.strategist.base import Attempt, Strategist
 from mlestar_lab.task.metrics import improvement
 from mlestar_lab.task.model import Task
 
@@ -57,3 +57,11 @@ class RunContext:
     def check_cancelled(self) -> None:
         if self.cancel.is_set():
             raise Interrupted("the run was stopped")
+
+
+def attempt_of(step: StepRecord, block: str | None) -> Attempt:
+    """A finished step as later plans see it; a user's decision and reason travel in `info`."""
+    info = dict(step.info)
+    if step.decided_by != "auto":
+        info.update(decided_by=step.decided_by, user_reason=step.decision_reason)
+    return Attempt(step.title, step.plan, step.status, step.score, step.delta, block, info)

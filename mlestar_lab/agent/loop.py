@@ -10,21 +10,21 @@ import statistics
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from mlestar_lab.agent.ablation import OUTER_STEP_ROUNDS, AblationStudy
 from mlestar_lab.agent.budget import LoopPlan, ensemble_seconds, scale_plan
-from mlestar_lab.agent.context import RunContext
+from mlestar_lab.agent.context import RunContext, attempt_of
 from mlestar_lab.agent.finish import Finisher
 from mlestar_lab.agent.runner import StepRunner
 from mlestar_lab.errors import UserError
 from mlestar_lab.store.models import Stage, StepRecord
-from mlestar_lab.strategist.base import AblationRow, AblationVariant, Attempt, Draft, ModelFamily
+from mlestar_lab.strategist.base import Attempt, Draft, ModelFamily
 
 T = TypeVar("T")
 SUBMISSION_RESERVE = 5.0
-# An outer step is started only if an ablation (its variants run `workers` at a time, about two
-# rounds) and one batch of refinements fit: an ablation without refinement only costs time.
-OUTER_STEP_ROUNDS = 3
+# The whole catalog, when the retrieval gate offers the user every family to choose from.
+MAX_FAMILIES = 100
 
 
 class RunFailed(UserError):
@@ -38,6 +38,7 @@ class Agent:
         self.finisher = Finisher(ctx, self.steps)
         self.best: StepRecord | None = None
         self.reserve = SUBMISSION_RESERVE
+        self.ablation = AblationStudy(ctx, self.steps, self._parallel, self._consider, lambda: self.best)
 
     def run(self) -> None:
         self._stage("retrieval")
@@ -50,10 +51,10 @@ class Agent:
         self._merge(candidates, plan)
         refined: list[str] = []
         for t in range(1, plan.outer_steps + 1):
-            reuse = self._reusable_ablation(t, plan)
-            if reuse is None and not self.ctx.budget.allows(
-                OUTER_STEP_ROUNDS * self._notebook_seconds(plan), self.reserve
-            ):
+            assert self.best is not None
+            seconds = self._notebook_seconds(plan)
+            reuse = self.ablation.reusable(t, self.best, seconds, self.reserve)
+            if reuse is None and not self.ctx.budget.allows(OUTER_STEP_ROUNDS * seconds, self.reserve):
                 self.ctx.store.add_event(
                     self.ctx.run.id, "budget", {"skipped": f"outer steps {t}..{plan.outer_steps}"}
                 )
@@ -73,14 +74,40 @@ class Agent:
             families = self.ctx.strategist.retrieve(self.ctx.task, self.ctx.config.models)
             if not families:
                 raise RunFailed("the strategist retrieved no model family for this task")
+            families, decided = self._ask_retrieval(families)
             step = self.steps.record(
                 key,
                 "retrieval",
                 f"Retrieved {len(families)} model families",
                 {"families": [asdict(f) for f in families]},
                 plan="\n".join(f"{f.title}: {f.description}" for f in families),
+                **decided,
             )
         return [ModelFamily(**f) for f in step.info["families"]]
+
+    def _ask_retrieval(self, families: list[ModelFamily]) -> tuple[list[ModelFamily], dict[str, Any]]:
+        """The retrieval gate: the user may approve the shortlist, change it, or stop the run."""
+        gates = self.steps.review.gates
+        if not gates.asks("retrieval"):
+            return families, {}
+        available = {f.name: f for f in self.ctx.strategist.retrieve(self.ctx.task, MAX_FAMILIES)}
+        available.update({f.name: f for f in families})
+        request = {
+            "families": [asdict(f) for f in families],
+            "available_families": list(available),
+            "available": [asdict(f) for f in available.values()],
+        }
+        decision = gates.ask(
+            "retrieval", "retrieval", f"Build candidates of {len(families)} model families?", request
+        )
+        assert decision is not None and decision.answer is not None
+        answer = decision.answer
+        if decision.status == "rejected":
+            raise RunFailed(f"the user rejected the retrieved model families: {answer.reason}")
+        if decision.status == "edited" and answer.families:
+            chosen = [available[name] for name in answer.families]
+            return chosen, {"decided_by": "user-edited", "decision_reason": answer.reason}
+        return families, {"decided_by": "user-approved", "decision_reason": answer.reason}
 
     def _candidates(self, families: list[ModelFamily]) -> list[StepRecord]:
         def candidate(index: int, family: ModelFamily) -> Callable[[], StepRecord | None]:
@@ -143,7 +170,7 @@ class Agent:
         assert self.best is not None
         base = self.best
         self._stage("ablation")
-        block = self._ablation(t, base, refined, reuse)
+        block = self.ablation.study(t, base, refined, reuse, self.reserve)
         if block is None:
             return
         self._stage("refinement")
@@ -157,7 +184,7 @@ class Agent:
             for step in results:
                 if step is None:
                     continue
-                history.append(Attempt(step.title, step.plan, step.status, step.score, step.delta, block))
+                history.append(attempt_of(step, block))
                 if self.ctx.better(step.score, current.score):
                     current = step
             k += len(batch)
@@ -165,99 +192,6 @@ class Agent:
                 break
         refined.append(block)
         self._consider(current)
-
-    def _ablation(
-        self, t: int, base: StepRecord, refined: list[str], earlier: StepRecord | None
-    ) -> str | None:
-        """Run the ablation variants of `base` (or reuse `earlier`'s table), record the table,
-        return the block chosen to refine."""
-        summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{t}")
-        if summary is not None:
-            return summary.block
-        if earlier is not None:
-            table = [AblationRow(**row) for row in earlier.info["table"]]
-        else:
-            table = self._run_ablation(t, base)
-        choice = self.ctx.strategist.choose_block(
-            self.ctx.task, self.steps.solution(self.best or base), table, refined
-        )
-        block, reason = (choice.block, choice.reason) if choice else (None, "no block left to refine")
-        self.steps.record(
-            f"ablation/{t}",
-            "ablation",
-            f"Ablation study {t}",
-            {
-                "table": [asdict(r) for r in table],
-                "base_step": base.id,
-                "chosen": block,
-                "reused_from": earlier.id if earlier else None,
-            },
-            block=block,
-            plan=reason if earlier is None else f"{reason} ({_reuse_note(earlier, base)})",
-            parent_id=base.id,
-            score=base.score,
-        )
-        return block
-
-    def _reusable_ablation(self, t: int, plan: LoopPlan) -> StepRecord | None:
-        """The earlier ablation study outer step `t` can use instead of running its own.
-
-        The same base gives the same table. Otherwise, when a fresh ablation no longer fits the
-        budget but a batch of refinements does, the latest table still ranks the blocks well
-        enough to spend the remaining time refining the next one.
-        """
-        assert self.best is not None
-        same_base = self._earlier_ablation(t, self.best)
-        if same_base is not None:
-            return same_base
-        seconds = self._notebook_seconds(plan)
-        if self.ctx.budget.allows(OUTER_STEP_ROUNDS * seconds, self.reserve):
-            return None
-        if not self.ctx.budget.allows(seconds, self.reserve):
-            return None
-        return self._earlier_ablation(t, None)
-
-    def _earlier_ablation(self, t: int, base: StepRecord | None) -> StepRecord | None:
-        """The latest earlier ablation study of `base` (of any base when None). When no refinement
-        helped, the base is unchanged and so is every ablation score; running the variants again
-        only costs time. A table with failed rows (a timeout near the deadline, say) is not reused."""
-        for s in range(t - 1, 0, -1):
-            summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{s}")
-            if (
-                summary is not None
-                and (base is None or summary.info.get("base_step") == base.id)
-                and all(row["status"] == "ok" for row in summary.info["table"])
-            ):
-                return summary
-        return None
-
-    def _run_ablation(self, t: int, base: StepRecord) -> list[AblationRow]:
-        solution = self.steps.solution(base)
-        variants = self.ctx.strategist.design_ablation(self.ctx.task, solution)
-        runs = [
-            (
-                lambda i=i, v=v: self.steps.run(
-                    f"ablation/{t}/{i}-{v.block}",
-                    "ablation",
-                    lambda v=v: _variant_draft(v),
-                    parent=base,
-                    reserve=self.reserve,
-                )
-            )
-            for i, v in enumerate(variants, 1)
-        ]
-        steps = self._parallel(runs)
-        table = [
-            AblationRow(
-                v.block, v.description, s.status, s.score, self.ctx.delta(base.score, s.score), s.runtime
-            )
-            for v, s in zip(variants, steps, strict=True)
-            if s is not None
-        ]
-        for step in steps:
-            if step is not None and self.ctx.better(step.score, self.best.score if self.best else None):
-                self._consider(step)
-        return table
 
     def _refinement_batch(
         self, t: int, k: int, plan: LoopPlan, current: StepRecord, block: str, history: list[Attempt]
@@ -270,11 +204,7 @@ class Agent:
             existing = self.ctx.store.step_by_key(self.ctx.run.id, key)
             if existing is not None:
                 batch.append((key, None))
-                pending.append(
-                    Attempt(
-                        existing.title, existing.plan, existing.status, existing.score, existing.delta, block
-                    )
-                )
+                pending.append(attempt_of(existing, block))
                 continue
             draft = self.ctx.strategist.plan_refinement(
                 self.ctx.task, self.steps.solution(current), block, pending
@@ -325,21 +255,3 @@ class Agent:
                 self.ctx.cancel.set()
                 self.ctx.pool.cancel_all()
                 raise
-
-
-def _reuse_note(earlier: StepRecord, base: StepRecord) -> str:
-    if earlier.info.get("base_step") == base.id:
-        return f"table of {earlier.title}: the base is unchanged"
-    return (
-        f"table of {earlier.title} on step #{earlier.info.get('base_step')}: too little time for a fresh one"
-    )
-
-
-def _variant_draft(variant: AblationVariant) -> Draft:
-    return Draft(
-        notebook=variant.notebook,
-        title=f"Ablation: {variant.description}",
-        plan=variant.description,
-        block=variant.block,
-        info={"ablated_block": variant.block},
-    )

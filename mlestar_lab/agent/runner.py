@@ -18,6 +18,7 @@ from typing import Any
 
 from mlestar_lab.agent.budget import MIN_NOTEBOOK_TIMEOUT
 from mlestar_lab.agent.context import Interrupted, RunContext
+from mlestar_lab.agent.review import NOTEBOOK_GATES, StepReview
 from mlestar_lab.checks.leakage import check_leakage
 from mlestar_lab.checks.usage import check_data_usage
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
@@ -46,6 +47,7 @@ class StepCall:
 class StepRunner:
     def __init__(self, ctx: RunContext):
         self.ctx = ctx
+        self.review = StepReview(ctx, self.notebook_of)
 
     # -- records without a notebook (retrieval list, plan, ablation table, submission) --------
 
@@ -60,10 +62,7 @@ class StepRunner:
             stage=stage,
             title=title,
             info=info,
-            status="ok",
-            created_at=now,
-            finished_at=now,
-            **fields,
+            **{"status": "ok", "created_at": now, "finished_at": now, **fields},
         )
         if existing is not None:
             return self.ctx.store.update_step(existing.id, **step.model_dump(exclude={"id", "run_id", "key"}))
@@ -95,6 +94,8 @@ class StepRunner:
             step = self._add(key, stage, draft, parent)
         else:
             draft = self.draft_of(step)
+        if not step.finished and step.attempt == 0 and stage in NOTEBOOK_GATES:
+            step, draft = self.review.review(call, step, draft)
         if not step.finished:
             step = self._check_and_execute(call, step, draft)
         return self._debug_chain(call, step, draft)

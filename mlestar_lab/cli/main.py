@@ -15,14 +15,16 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from mlestar_lab.agent.config import RunConfig, parse_duration
+from mlestar_lab.agent.config import RunConfig, parse_duration, parse_gates
 from mlestar_lab.agent.lifecycle import create_run, ensure_resumable, execute_run
 from mlestar_lab.cli.bench import add_bench_parser, run_bench_command
+from mlestar_lab.cli.decide import COMMANDS as DECISION_COMMANDS
+from mlestar_lab.cli.decide import add_decision_parsers, run_decision_command
 from mlestar_lab.cli.progress import Progress
 from mlestar_lab.cli.show import render_report, render_runs
 from mlestar_lab.errors import UserError
 from mlestar_lab.report import run_report
-from mlestar_lab.store.models import RunRecord
+from mlestar_lab.store.models import GATES, RunRecord
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
 
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_id")
     show.add_argument("--json", action="store_true", help="print the report as JSON")
     add_bench_parser(commands)
+    add_decision_parsers(commands)
     return parser
 
 
@@ -73,6 +76,11 @@ def _add_run_options(parser: argparse.ArgumentParser, default_budget: str = "10m
     parser.add_argument("--notebook-timeout", help="limit per notebook, e.g. 5m (default 30m)")
     parser.add_argument("--memory-limit", type=int, help="MiB per notebook (default: share of RAM)")
     parser.add_argument("--quiet", action="store_true", help="no live progress")
+    parser.add_argument(
+        "--gates",
+        default="auto",
+        help=f"where to wait for your decision: ask, auto or e.g. ablation=ask ({', '.join(GATES)})",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -89,6 +97,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         values["notebook_timeout"] = parse_duration(args.notebook_timeout)
     if args.memory_limit is not None:
         values["memory_limit_mb"] = args.memory_limit
+    values["gates"] = parse_gates(args.gates)
     values["task_overrides"] = {f: getattr(args, f) for f in TASK_FLAGS if getattr(args, f, None) is not None}
     try:
         return RunConfig.model_validate(values)
@@ -121,6 +130,8 @@ def _dispatch(args: argparse.Namespace, workspace: Workspace, store: RunStore) -
         report = run_report(store, store.find_run(args.run_id).id)
         print(json.dumps(report, indent=2, default=str) if args.json else render_report(report))
         return 0
+    if args.command in DECISION_COMMANDS:
+        return run_decision_command(args, store)
     if args.command == "resume":
         run = ensure_resumable(store.find_run(args.run_id))
     else:

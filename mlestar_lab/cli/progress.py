@@ -22,6 +22,7 @@ class Progress:
         self.interval = interval
         self.tty = out.isatty()
         self._seen: set[int] = set()
+        self._asked: set[int] = set()
         self._stage: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="mlestar-progress", daemon=True)
@@ -54,6 +55,13 @@ class Progress:
             if step.id not in self._seen and step.status in FINISHED_STEP_STATUSES and step.output_dir:
                 self._seen.add(step.id or 0)
                 self._line(self._describe(step))
+        for decision in self.store.decisions(self.run_id, status="pending"):
+            if decision.id not in self._asked:
+                self._asked.add(decision.id or 0)
+                self._line(
+                    f"  ? decision {decision.id} ({decision.gate}): {decision.title} — answer with "
+                    f"`mlestar decisions {self.run_id}` then approve / reject / edit"
+                )
         if run.stage and run.stage != self._stage:
             self._stage = run.stage
             self._line(f"── {run.stage} ──")

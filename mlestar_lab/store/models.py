@@ -29,6 +29,20 @@ FINISHED_STEP_STATUSES: frozenset[str] = frozenset(
     {"ok", "error", "timeout", "killed", "rejected", "skipped"}
 )
 DecidedBy = Literal["auto", "user-approved", "user-rejected", "user-edited"]
+# Where the loop may stop for a user's decision; each is "auto" or "ask" per run.
+Gate = Literal["retrieval", "candidate", "merge", "ablation", "refinement", "ensemble", "submission"]
+GATES: tuple[str, ...] = (
+    "retrieval",
+    "candidate",
+    "merge",
+    "ablation",
+    "refinement",
+    "ensemble",
+    "submission",
+)
+GateMode = Literal["auto", "ask"]
+DecisionStatus = Literal["pending", "approved", "rejected", "edited"]
+DecisionAction = Literal["approve", "reject", "edit"]
 Severity = Literal["error", "warning", "info"]
 
 
@@ -119,3 +133,35 @@ class Event(BaseModel):
     run_id: str
     kind: str
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecisionAnswer(BaseModel):
+    """A user's answer. `reason` reaches later plans; an edit carries what the gate lets one change:
+    `code` (with `block`) for a notebook step, `block` for the ablation's choice, `families` for
+    the retrieval shortlist, `step_id` for the submission."""
+
+    action: DecisionAction
+    reason: str | None = None
+    plan: str | None = None
+    code: str | None = None
+    block: str | None = None
+    families: list[str] | None = None
+    step_id: int | None = None
+    by: str = "user"
+
+
+class Decision(BaseModel):
+    """A pending or answered question of a gate. `request` holds everything needed to judge it
+    (title, plan, diff, scores, checker findings) and `editable`, the edit fields it accepts."""
+
+    id: int | None = None
+    run_id: str
+    key: str = Field(description="Deterministic within the run (the gated step's key); replay finds it.")
+    gate: Gate
+    step_id: int | None = None
+    status: DecisionStatus = "pending"
+    title: str = ""
+    request: dict[str, Any] = Field(default_factory=dict)
+    answer: DecisionAnswer | None = None
+    created_at: float = 0.0
+    answered_at: float | None = None

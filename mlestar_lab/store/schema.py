@@ -86,6 +86,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX events_by_run ON events (run_id, seq)",
     ),
+    (
+        """
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL REFERENCES runs (id),
+            key TEXT NOT NULL,
+            gate TEXT NOT NULL,
+            step_id INTEGER,
+            status TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            request TEXT NOT NULL DEFAULT '{}',
+            answer TEXT,
+            created_at REAL NOT NULL,
+            answered_at REAL,
+            UNIQUE (run_id, key)
+        )
+        """,
+        "CREATE INDEX decisions_by_run ON decisions (run_id, status)",
+    ),
 )
 
 DB_SCHEMA_VERSION = len(MIGRATIONS)
@@ -93,6 +112,7 @@ DB_SCHEMA_VERSION = len(MIGRATIONS)
 # Columns stored as JSON text; every other column holds a scalar.
 RUN_JSON_FIELDS = frozenset({"config"})
 STEP_JSON_FIELDS = frozenset({"findings", "error", "info"})
+DECISION_JSON_FIELDS = frozenset({"request", "answer"})
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

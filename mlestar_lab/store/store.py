@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mlestar_lab.errors import RunNotFound, UserError
+from mlestar_lab.store.decisions import DecisionLog
 from mlestar_lab.store.models import Event, RunRecord, Stage, StepRecord
 from mlestar_lab.store.rows import (
     apply,
@@ -60,8 +61,9 @@ class StoreConflict(ValueError):
     """A record that already exists: a run id or a step key (per run) used twice."""
 
 
-class RunStore:
-    """Runs, steps and events in the SQLite file at `path` (created with its folder if missing)."""
+class RunStore(DecisionLog):
+    """Runs, steps, events and decisions in the SQLite file at `path` (created with its folder if
+    missing)."""
 
     def __init__(self, path: Path, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
