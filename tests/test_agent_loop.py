@@ -169,3 +169,16 @@ def test_an_unchanged_base_reuses_its_ablation_study(workspace, demo_task_dir, m
     assert second.block != first.block, "the next block is chosen, not the one already refined"
     variants = [s.key for s in store.steps(run.id, stage="ablation") if s.key.count("/") == 2]
     assert variants and all(key.startswith("ablation/1/") for key in variants)
+
+
+def test_an_open_ended_run_keeps_refining_while_time_is_left(workspace, demo_task_dir):
+    """Without an explicit T the paper's four outer steps are a floor, not a ceiling."""
+    ws, store = workspace
+    config = RunConfig(models=1, inner_steps=1, ensemble_rounds=0, workers=2, time_budget=60.0)
+    run = create_run(ws, store, demo_task_dir, config)
+    final = execute_run(ws, store, run.id)
+    assert final.status == "finished", final.error
+    assert final.elapsed_seconds <= config.time_budget
+    studies = [s for s in store.steps(run.id, stage="ablation") if s.key.count("/") == 1]
+    out_of_ideas = studies[-1].block is None
+    assert len(studies) > 4 or out_of_ideas, [s.block for s in studies]

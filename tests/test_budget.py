@@ -52,3 +52,11 @@ def test_durations(text, seconds):
 def test_bad_durations_say_what_to_write(text):
     with pytest.raises(UserError, match=r"90s, 5m, 1\.5h|must be positive"):
         parse_duration(text)
+
+
+def test_only_a_run_without_explicit_outer_steps_is_open_ended():
+    roomy = dict(candidates=4, notebook_seconds=2.0, remaining=3600)
+    assert scale_plan(RunConfig(workers=2), **roomy).open_ended
+    assert not scale_plan(RunConfig(workers=2, outer_steps=4), **roomy).open_ended
+    tight = scale_plan(RunConfig(workers=2), candidates=4, notebook_seconds=10.0, remaining=200)
+    assert tight.scaled_down and not tight.open_ended

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from mlestar_lab.agent.config import RunConfig
 
 MIN_NOTEBOOK_TIMEOUT = 5.0
+PAPER_OUTER_STEPS = 4
 
 
 class Budget:
@@ -80,6 +81,7 @@ class LoopPlan(BaseModel):
     notebook_seconds: float
     estimate_seconds: float
     scaled_down: bool
+    open_ended: bool = False  # more outer steps after these while the budget lasts
 
 
 def ensemble_seconds(notebook_seconds: float) -> float:
@@ -106,7 +108,7 @@ def scale_plan(config: RunConfig, candidates: int, notebook_seconds: float, rema
     """
     plan = LoopPlan(
         merges=max(0, min(config.models, candidates) - 1),
-        outer_steps=config.outer_steps,
+        outer_steps=PAPER_OUTER_STEPS if config.outer_steps is None else config.outer_steps,
         inner_steps=config.inner_steps,
         ensemble_rounds=config.ensemble_rounds,
         notebook_seconds=notebook_seconds,
@@ -128,4 +130,5 @@ def scale_plan(config: RunConfig, candidates: int, notebook_seconds: float, rema
             setattr(plan, field, getattr(plan, field) - 1)
             plan.scaled_down = True
     plan.estimate_seconds = estimate(plan, config.workers)
+    plan.open_ended = config.outer_steps is None and not plan.scaled_down
     return plan

@@ -19,7 +19,11 @@ class RunConfig(BaseModel):
     time_budget: float = Field(default=600.0, gt=0, description="Wall-clock seconds for the whole run.")
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
     models: int = Field(default=4, ge=1, description="M: model families retrieved.")
-    outer_steps: int = Field(default=4, ge=0, description="T: ablation → refinement rounds.")
+    outer_steps: int | None = Field(
+        default=None,
+        ge=0,
+        description="T: ablation → refinement rounds; None: the paper's 4, then more while the budget lasts.",
+    )
     inner_steps: int = Field(default=4, ge=0, description="K: refinement plans per chosen block.")
     ensemble_rounds: int = Field(default=5, ge=0, description="R: ensemble strategies tried.")
     seed: int = 42

@@ -23,6 +23,8 @@ from mlestar_lab.strategist.base import Attempt, Draft, ModelFamily
 
 T = TypeVar("T")
 SUBMISSION_RESERVE = 5.0
+# An open-ended run (no explicit T) keeps refining while time is left, up to this many outer steps.
+MAX_OUTER_STEPS = 12
 # The whole catalog, when the retrieval gate offers the user every family to choose from.
 MAX_FAMILIES = 100
 
@@ -50,16 +52,23 @@ class Agent:
         self._stage("merge")
         self._merge(candidates, plan)
         refined: list[str] = []
-        for t in range(1, plan.outer_steps + 1):
+        t = 0
+        while True:
+            t += 1
+            extra = t > plan.outer_steps
+            if extra and (not plan.open_ended or t > MAX_OUTER_STEPS):
+                break
             assert self.best is not None
             seconds = self._notebook_seconds(plan)
             reuse = self.ablation.reusable(t, self.best, seconds, self.reserve)
             if reuse is None and not self.ctx.budget.allows(OUTER_STEP_ROUNDS * seconds, self.reserve):
-                self.ctx.store.add_event(
-                    self.ctx.run.id, "budget", {"skipped": f"outer steps {t}..{plan.outer_steps}"}
-                )
+                if not extra:
+                    self.ctx.store.add_event(
+                        self.ctx.run.id, "budget", {"skipped": f"outer steps {t}..{plan.outer_steps}"}
+                    )
                 break
-            self._outer_step(t, refined, plan, reuse)
+            if not self._outer_step(t, refined, plan, reuse) and extra:
+                break
         self._stage("ensemble")
         self.finisher.ensembles(plan, self.best)
         self._stage("submission")
@@ -166,13 +175,14 @@ class Agent:
                 best = step
                 self._consider(step)
 
-    def _outer_step(self, t: int, refined: list[str], plan: LoopPlan, reuse: StepRecord | None) -> None:
+    def _outer_step(self, t: int, refined: list[str], plan: LoopPlan, reuse: StepRecord | None) -> bool:
+        """One ablation study and the refinement of the block it chose; False when no block was left."""
         assert self.best is not None
         base = self.best
         self._stage("ablation")
         block = self.ablation.study(t, base, refined, reuse, self.reserve)
         if block is None:
-            return
+            return False
         self._stage("refinement")
         current, history = base, []
         k = 1
@@ -192,6 +202,7 @@ class Agent:
                 break
         refined.append(block)
         self._consider(current)
+        return True
 
     def _refinement_batch(
         self, t: int, k: int, plan: LoopPlan, current: StepRecord, block: str, history: list[Attempt]
