@@ -1,9 +1,9 @@
 """`score_vs_time.png`: per task, how the validation score grew over time, against hidden test scores.
 
 Lines are best-so-far validation scores (agent: seconds since its run was created; FLAML: seconds
-since its search started, from its log; LightGBM: one cross-validation point); a diamond at the
+since its search started, from its log; LightGBM: one cross-validation point); a filled marker at the
 end of each system's time and a dashed line of the same colour mark its hidden test score, so the
-vertical distance between a curve's end and its diamond is the system's validation/test gap.
+vertical distance between a curve's end and its marker is the system's validation/test gap.
 Agent and LightGBM dashes are offset, so equal test scores still show both colours. The
 y-range is fitted to the final scores: the first, much worse trials leave the frame at the top (or
 bottom) rather than squeezing every difference that matters into a few pixels.
