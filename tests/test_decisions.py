@@ -13,7 +13,7 @@ from mlestar_lab.agent.answers import DecisionInvalid, answer_decision
 from mlestar_lab.agent.budget import Budget
 from mlestar_lab.agent.config import RunConfig, parse_gates
 from mlestar_lab.cli.main import main
-from mlestar_lab.errors import UserError
+from mlestar_lab.errors import RunNotFound, UserError
 from mlestar_lab.store.decisions import DecisionConflict, DecisionNotFound
 from mlestar_lab.store.models import GATES, Decision, DecisionAnswer
 from mlestar_lab.store.store import RunStore
@@ -73,6 +73,8 @@ def test_unknown_decisions_and_duplicate_keys(store: RunStore) -> None:
         store.get_decision("r1", 99)
     with pytest.raises(DecisionNotFound):
         store.get_decision("other-run", 1)
+    with pytest.raises(RunNotFound, match="no run 'other-run'"):
+        store.add_decision(Decision(run_id="other-run", key="gate/x", gate="ablation"))
 
 
 def test_racing_answers_have_exactly_one_winner(store: RunStore) -> None:

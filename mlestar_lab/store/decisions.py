@@ -12,9 +12,9 @@ import time
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from mlestar_lab.errors import UserError
+from mlestar_lab.errors import RunNotFound, UserError
 from mlestar_lab.store.models import Decision, DecisionAnswer, DecisionStatus
-from mlestar_lab.store.rows import from_row, insert_event, redacted, to_row
+from mlestar_lab.store.rows import fetch_run, from_row, insert_event, insert_row, redacted, to_row
 from mlestar_lab.store.schema import DECISION_JSON_FIELDS
 
 _EVENT_LIMIT = 300
@@ -42,13 +42,11 @@ class DecisionLog:
         row = to_row(record, DECISION_JSON_FIELDS)
         del row["id"]
         with self._write() as conn:
+            if fetch_run(conn, record.run_id) is None:
+                raise RunNotFound(f"no run {record.run_id!r} — `mlestar runs` lists them")
             if _by_key(conn, record.run_id, record.key) is not None:
                 raise DecisionConflict(f"run {record.run_id!r} already has a decision {record.key!r}")
-            cursor = conn.execute(
-                f"INSERT INTO decisions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
-            decision_id = int(cursor.lastrowid or 0)
+            decision_id = insert_row(conn, "decisions", row)
             payload = {
                 "decision_id": decision_id,
                 "key": record.key,

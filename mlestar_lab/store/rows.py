@@ -99,6 +99,14 @@ def shorten(value: Any, limit: int) -> Any:
     return json.loads(text) if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
 
+def insert_row(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:
+    """INSERT one record's row (column → value) into `table`; returns the new rowid."""
+    cursor = conn.execute(
+        f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+    )
+    return int(cursor.lastrowid or 0)
+
+
 def insert_event(
     conn: sqlite3.Connection, run_id: str, kind: str, payload: dict[str, Any], limit: int
 ) -> int:

@@ -40,6 +40,7 @@ from mlestar_lab.store.rows import (
     fetch_run,
     from_row,
     insert_event,
+    insert_row,
     redacted,
     to_row,
 )
@@ -160,10 +161,7 @@ class RunStore(DecisionLog):
         with self._write() as conn:
             if fetch_run(conn, record.id) is not None:
                 raise StoreConflict(f"a run with id {record.id!r} already exists; pick a new id")
-            conn.execute(
-                f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
+            insert_row(conn, "runs", row)
             payload = {k: row[k] for k in ("task_name", "strategist", "model", "status", "metric")}
             insert_event(conn, record.id, "run.created", payload, _CHANGE_VALUE_LIMIT)
             return self._get_run(conn, record.id)
@@ -229,11 +227,7 @@ class RunStore(DecisionLog):
                 )
             if record.parent_id is not None:
                 self._get_step(conn, record.parent_id)
-            cursor = conn.execute(
-                f"INSERT INTO steps ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
-            step_id = int(cursor.lastrowid or 0)
+            step_id = insert_row(conn, "steps", row)
             payload = {
                 "step_id": step_id,
                 **{k: row[k] for k in ("key", "stage", "status", "title", "parent_id")},
