@@ -10,6 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from mlestar_lab.agent import budget as budget_module
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.lifecycle import create_run, execute_run
 from mlestar_lab.notebook import contract
@@ -171,8 +172,12 @@ def test_an_unchanged_base_reuses_its_ablation_study(workspace, demo_task_dir, m
     assert variants and all(key.startswith("ablation/1/") for key in variants)
 
 
-def test_an_open_ended_run_keeps_refining_while_time_is_left(workspace, demo_task_dir):
-    """Without an explicit T the paper's four outer steps are a floor, not a ceiling."""
+def test_an_open_ended_run_keeps_refining_while_time_is_left(workspace, demo_task_dir, monkeypatch):
+    """Without an explicit T the paper's outer steps are a floor, not a ceiling.
+
+    The floor is lowered to 1 here so that a loaded machine still has time left after it.
+    """
+    monkeypatch.setattr(budget_module, "PAPER_OUTER_STEPS", 1)
     ws, store = workspace
     config = RunConfig(models=1, inner_steps=1, ensemble_rounds=0, workers=2, time_budget=60.0)
     run = create_run(ws, store, demo_task_dir, config)
@@ -181,4 +186,4 @@ def test_an_open_ended_run_keeps_refining_while_time_is_left(workspace, demo_tas
     assert final.elapsed_seconds <= config.time_budget
     studies = [s for s in store.steps(run.id, stage="ablation") if s.key.count("/") == 1]
     out_of_ideas = studies[-1].block is None
-    assert len(studies) > 4 or out_of_ideas, [s.block for s in studies]
+    assert len(studies) > 1 or out_of_ideas, [s.block for s in studies]

@@ -117,7 +117,7 @@ def test_secrets_in_an_answer_never_reach_the_store(store: RunStore) -> None:
         (DecisionAnswer(action="edit", families=["lightgbm"]), "cannot edit families"),
         (DecisionAnswer(action="edit", code="def broken(:\n"), "does not parse: line 1"),
         (DecisionAnswer(action="edit", code="x = 1", block="nowhere"), "no block 'nowhere'"),
-        (DecisionAnswer(action="edit", plan="use more trees"), "needs the code"),
+        (DecisionAnswer(action="edit", plan="   "), "plan is empty"),
     ],
 )
 def test_invalid_answers_say_what_to_fix(store: RunStore, answer: DecisionAnswer, message: str) -> None:
@@ -125,6 +125,14 @@ def test_invalid_answers_say_what_to_fix(store: RunStore, answer: DecisionAnswer
     with pytest.raises(DecisionInvalid, match=message):
         answer_decision(store, "r1", decision.id or 0, answer)
     assert store.get_decision("r1", decision.id or 0).status == "pending", "a refused answer changes nothing"
+
+
+def test_a_plan_edit_names_its_block_when_the_step_has_none(store: RunStore) -> None:
+    candidate = pending(store, "gate/candidate/1", "candidate", block=None)
+    with pytest.raises(DecisionInvalid, match="say which block the plan changes"):
+        answer_decision(store, "r1", candidate.id or 0, DecisionAnswer(action="edit", plan="more trees"))
+    edit = DecisionAnswer(action="edit", plan="more trees", block="model")
+    assert answer_decision(store, "r1", candidate.id or 0, edit).status == "edited"
 
 
 def test_each_gate_accepts_its_own_edits(store: RunStore) -> None:

@@ -13,7 +13,7 @@ from mlestar_lab.checks.usage import check_data_usage
 from mlestar_lab.notebook.candidate import blocks, get_block, parameters, replace_block, with_metadata
 from mlestar_lab.notebook.diff import diff_blocks
 from mlestar_lab.store.models import ErrorInfo
-from mlestar_lab.strategist.base import AblationRow, Attempt, Draft, ModelFamily, Solution
+from mlestar_lab.strategist.base import AblationRow, Attempt, Draft, ModelFamily, PlanNotUnderstood, Solution
 from mlestar_lab.strategist.offline.families import UnknownFamilyError, get_family
 from mlestar_lab.strategist.offline.recipe import ABLATABLE, BLOCK_KINDS, read_recipe
 from mlestar_lab.strategist.offline.strategist import OfflineStrategist
@@ -276,3 +276,29 @@ def test_generated_notebooks_pass_the_leakage_and_usage_checks(tasks, strategist
         unread = [f for f in check_data_usage(notebook, task) if f.severity != "info"]
         assert unread == [], unread
     assert Path(tasks["regression"].root, "extra.csv").exists()
+
+
+def test_a_user_plan_is_carried_out_when_recognised(tasks, strategist):
+    """Offline, a plan the user wrote is one of the strategist's own plans named in words, or params."""
+    task = tasks["regression"]
+    base = candidate(strategist, task, "lightgbm")
+    seeds = strategist.implement_plan(task, base.notebook, "cross_validation", "Please average 5 seeds")
+    assert changed(base, seeds) == ["cross_validation"]
+    assert read_recipe(seeds.notebook).training.seeds == 5
+    assert seeds.plan == "Please average 5 seeds" and seeds.block_kind == BLOCK_KINDS["cross_validation"]
+
+    params = strategist.implement_plan(task, base.notebook, "model", "num_leaves=15, learning_rate=0.02")
+    assert changed(base, params) == ["model"]
+    assert {"num_leaves": 15, "learning_rate": 0.02}.items() <= read_recipe(
+        params.notebook
+    ).model.params.items()
+    assert "num_leaves=15" in params.info["understood_as"]
+
+
+def test_a_user_plan_that_is_not_recognised_is_refused_with_what_would_be(tasks, strategist):
+    task = tasks["regression"]
+    base = candidate(strategist, task, "lightgbm")
+    with pytest.raises(PlanNotUnderstood, match=r"It understands: .*average 3 seeds"):
+        strategist.implement_plan(task, base.notebook, "cross_validation", "train a transformer instead")
+    with pytest.raises(PlanNotUnderstood, match="key=value"):
+        strategist.implement_plan(task, base.notebook, "model", "make it better")

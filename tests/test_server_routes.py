@@ -132,6 +132,7 @@ async def test_create_run_rejects_bad_bodies(
     status, reply = await api("POST", "runs", body=body)
     assert status == 400, reply
     assert needle in reply["message"]
+    assert str(workspace_dir.parent) not in reply["message"], "paths are named relative to the root"
     assert (await api("GET", "runs"))[1]["runs"] == []
     assert not (workspace_dir / "runs").exists()
 
@@ -234,3 +235,46 @@ async def test_a_server_bug_is_a_500_with_no_details_and_a_logged_traceback(
     logged = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
     assert logged and logged[-1].exc_info[0].__name__ == "JSONDecodeError"
     assert all(token not in caplog.handler.format(r) for r in caplog.records)
+
+
+async def test_a_cookie_session_needs_the_xsrf_token(
+    http_server_client: Any, jp_base_url: str, jp_serverapp: Any, task_rel: str
+) -> None:
+    """A browser's cookie alone cannot start a run: the page must echo the `_xsrf` cookie."""
+    token = jp_serverapp.identity_provider.token
+    login = await http_server_client.fetch(f"{jp_base_url}mlestar/api/runs?token={token}")
+    cookies = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie"))
+    assert cookies.startswith("username-"), "the token logged the browser in"
+    body = json.dumps({"task": task_rel, "gates": {"retrieval": "ask"}})
+    url = f"{jp_base_url}mlestar/api/runs"
+
+    forged = await http_server_client.fetch(
+        url, method="POST", body=body, headers={"Cookie": cookies}, raise_error=False
+    )
+    assert forged.code == 403 and "xsrf" in forged.body.decode().lower()
+    listed = await http_server_client.fetch(url, headers={"Cookie": cookies})
+    assert json.loads(listed.body)["runs"] == [], "the forged request started nothing"
+
+    invalid = json.dumps({"task": "no/such/folder"})
+    genuine = await http_server_client.fetch(
+        url,
+        method="POST",
+        body=invalid,
+        headers={"Cookie": f"{cookies}; _xsrf=echoed", "X-XSRFToken": "echoed"},
+        raise_error=False,
+    )
+    assert genuine.code == 400, "with the token echoed, the request reaches validation"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "nothing/here"), ("POST", "runs/x/explode"), ("GET", "")]
+)
+async def test_an_unknown_api_path_is_a_json_404(api: Any, method: str, path: str) -> None:
+    status, body = await api(method, *path.split("/"))
+    assert status == 404
+    assert "no route" in body["message"] and "openapi.json" in body["message"]
+
+
+async def test_an_unknown_api_path_still_needs_the_token(api: Any) -> None:
+    status, _ = await api("GET", "nothing", headers={"Authorization": "token wrong"})
+    assert status == 403

@@ -54,10 +54,8 @@ def check_answer(decision: Decision, answer: DecisionAnswer) -> None:
         raise DecisionInvalid(
             f"the {decision.gate} gate cannot edit {', '.join(refused)}; it accepts {_list(editable)}"
         )
-    if answer.plan is not None and answer.code is None and "code" in editable:
-        raise DecisionInvalid(
-            "a changed plan needs the code that carries it out: send the edited block as `code` too"
-        )
+    if answer.plan is not None and not answer.plan.strip():
+        raise DecisionInvalid("the edited plan is empty: write the plan, or leave `plan` out")
     _check_fields(decision.request, answer)
 
 
@@ -65,9 +63,14 @@ def _check_fields(request: dict[str, Any], answer: DecisionAnswer) -> None:
     blocks = request.get("blocks", [])
     if answer.block is not None and answer.block not in blocks:
         raise DecisionInvalid(f"no block {answer.block!r} here; choose one of {_list(blocks)}")
+    if (
+        (answer.code is not None or answer.plan is not None)
+        and answer.block is None
+        and not request.get("block")
+    ):
+        what = "code replaces" if answer.code is not None else "plan changes"
+        raise DecisionInvalid(f"say which block the {what}: `block`, one of {_list(blocks)}")
     if answer.code is not None:
-        if answer.block is None and not request.get("block"):
-            raise DecisionInvalid(f"say which block the code replaces: `block`, one of {_list(blocks)}")
         try:
             parse(answer.code)
         except SyntaxError as exc:

@@ -7,6 +7,7 @@ idempotent: an edit writes the same block into the same notebook.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +23,8 @@ from mlestar_lab.fsutil import write_notebook
 from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import blocks, get_block, replace_block
 from mlestar_lab.notebook.diff import unified_diff
-from mlestar_lab.store.models import StepRecord
-from mlestar_lab.strategist.base import Draft
+from mlestar_lab.store.models import DecisionAnswer, StepRecord
+from mlestar_lab.strategist.base import Draft, PlanNotUnderstood
 
 if TYPE_CHECKING:
     from mlestar_lab.agent.runner import StepCall
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 # decision on the step they fix.
 NOTEBOOK_GATES = ("candidate", "merge", "refinement", "ensemble")
 EDITED = " (edited by the user)"
+log = logging.getLogger(__name__)
 
 
 class StepReview:
@@ -64,21 +66,16 @@ class StepReview:
             return store.update_step(
                 step.id, decided_by="user-approved", decision_reason=answer.reason, reason=None
             ), draft
-        block = answer.block or draft.block or ""
-        notebook = (
-            draft.notebook if answer.code is None else replace_block(draft.notebook, block, answer.code)
-        )
-        title = draft.title if draft.title.endswith(EDITED) else f"{draft.title}{EDITED}"
-        edited = Draft(
-            notebook=notebook,
-            title=title,
-            plan=answer.plan or draft.plan,
-            block=block or None,
-            block_kind=get_block(notebook, block).kind if block else draft.block_kind,
-            info={**draft.info, "edited_by_user": True},
-            tokens=draft.tokens,
-            cost_usd=draft.cost_usd,
-        )
+        try:
+            edited = self._edited(call, draft, answer)
+        except PlanNotUnderstood as exc:
+            return self._refused(step, answer, f"the edited plan could not be carried out: {exc}"), draft
+        except Exception as exc:
+            log.exception("the strategist failed on the edited plan of %s", call.key)
+            name = self.ctx.strategist.name
+            why = f"the {name} strategist failed on the edited plan: {type(exc).__name__}: {exc}"
+            return self._refused(step, answer, why), draft
+        notebook, title = edited.notebook, edited.title
         write_notebook(notebook, Path(step.output_dir or "") / contract.INPUT_NOTEBOOK)
         parent = call.parent
         diff = unified_diff(self.notebook_of(parent), notebook) if parent and parent.output_dir else ""
@@ -95,6 +92,47 @@ class StepReview:
             reason=None,
         )
         return step, edited
+
+    def _refused(self, step: StepRecord, answer: DecisionAnswer, reason: str) -> StepRecord:
+        """An edit that could not be applied: the step is not run, the user's plan and why are kept."""
+        assert step.id is not None
+        return self.ctx.store.update_step(
+            step.id,
+            status="rejected",
+            decided_by="user-edited",
+            decision_reason=answer.reason,
+            plan=answer.plan or step.plan,
+            reason=reason,
+            finished_at=time.time(),
+        )
+
+    def _edited(self, call: StepCall, draft: Draft, answer: DecisionAnswer) -> Draft:
+        """The draft as the user changed it: their code for a block, or their plan carried out.
+
+        A refinement plan replaces the strategist's plan, so it is carried out on the solution being
+        refined; at the other gates it changes the proposed notebook itself.
+        """
+        block = answer.block or draft.block or ""
+        if answer.code is not None:
+            notebook, title, info = replace_block(draft.notebook, block, answer.code), draft.title, {}
+        elif answer.plan is not None:
+            base = self.notebook_of(call.parent) if call.stage == "refinement" and call.parent else None
+            carried = self.ctx.strategist.implement_plan(
+                self.ctx.task, base if base is not None else draft.notebook, block, answer.plan
+            )
+            notebook, title, info = carried.notebook, carried.title, carried.info
+        else:
+            notebook, title, info = draft.notebook, draft.title, {}
+        return Draft(
+            notebook=notebook,
+            title=title if title.endswith(EDITED) else f"{title}{EDITED}",
+            plan=answer.plan or draft.plan,
+            block=block or None,
+            block_kind=get_block(notebook, block).kind if block else draft.block_kind,
+            info={**draft.info, **info, "edited_by_user": True},
+            tokens=draft.tokens,
+            cost_usd=draft.cost_usd,
+        )
 
     def _request(self, call: StepCall, step: StepRecord, draft: Draft) -> dict[str, Any]:
         """Everything needed to judge the step: plan, diff, the code of its block, checker findings."""

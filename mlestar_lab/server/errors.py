@@ -33,7 +33,11 @@ class BadRequest(UserError):
     """A request the server cannot read: malformed JSON, a bad query argument, a path outside the root."""
 
 
-NOT_FOUND = (RunNotFound, StepNotFound, DecisionNotFound)
+class UnknownRoute(UserError):
+    """A path under the API prefix that no route serves."""
+
+
+NOT_FOUND = (RunNotFound, StepNotFound, DecisionNotFound, UnknownRoute)
 CONFLICT = (DecisionConflict, StoreConflict, RunBusy)
 
 

@@ -18,7 +18,14 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from pydantic import BaseModel
 
-from mlestar_lab.server.errors import BadRequest, M, parse_json_object, request_model, translate
+from mlestar_lab.server.errors import (
+    BadRequest,
+    M,
+    UnknownRoute,
+    parse_json_object,
+    request_model,
+    translate,
+)
 from mlestar_lab.server.runs import RunService
 from mlestar_lab.server.schemas import CreateRunRequest
 from mlestar_lab.store.models import DecisionAnswer
@@ -172,3 +179,15 @@ class OpenApiHandler(MlestarHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         self.reply(self.settings[OPENAPI_SETTING])
+
+
+class UnknownRouteHandler(MlestarHandler):
+    """Any other path under the API prefix: a JSON 404 naming the OpenAPI document, not an HTML page."""
+
+    @tornado.web.authenticated
+    def get(self) -> None:
+        path = self.request.path
+        document = path[: path.index("/mlestar/api") + len("/mlestar/api")] + "/openapi.json"
+        raise UnknownRoute(f"no route {self.request.method} {path} in the mlestar API; see {document}")
+
+    post = put = patch = delete = get

@@ -175,4 +175,6 @@ ROUTES: tuple[Route, ...] = (
 
 
 def tornado_handlers() -> list[tuple[str, type[h.MlestarHandler]]]:
-    return [(route.pattern(), route.handler) for route in ROUTES]
+    """The routes, then a catch-all under the prefix so that a wrong path is a JSON 404."""
+    unknown = (url_path_join("/", *API_PREFIX) + "(?:/.*)?", h.UnknownRouteHandler)
+    return [*((route.pattern(), route.handler) for route in ROUTES), unknown]

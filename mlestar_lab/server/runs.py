@@ -9,6 +9,7 @@ the server root and supervising the agent processes.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -16,6 +17,7 @@ from typing import Any, get_args
 from mlestar_lab.agent.answers import answer_decision
 from mlestar_lab.agent.config import RunConfig, parse_duration, parse_gates
 from mlestar_lab.agent.lifecycle import create_run, ensure_resumable
+from mlestar_lab.errors import UserError
 from mlestar_lab.report import run_report
 from mlestar_lab.server.agents import AgentSupervisor
 from mlestar_lab.server.errors import BadRequest, RunBusy, request_model
@@ -73,7 +75,12 @@ class RunService:
         task_dir = resolve_under_root(self.root, request.task)
         if not task_dir.is_dir():
             raise BadRequest(f"{request.task!r} is not a folder under the server root")
-        run = create_run(self.workspace, self.store, task_dir, self.config(request))
+        config = self.config(request)
+        try:
+            run = create_run(self.workspace, self.store, task_dir, config)
+        except UserError as exc:
+            # The task loader names files by absolute path; the client knows them by the root's.
+            raise BadRequest(str(exc).replace(f"{self.root.resolve()}{os.sep}", "")) from exc
         self.agents.spawn(run)
         return run
 

@@ -95,6 +95,10 @@ class Attempt:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+class PlanNotUnderstood(ValueError):
+    """A plan the user wrote that the strategist cannot carry out; the message says what it can."""
+
+
 class Strategist(ABC):
     """Proposes; never scores. See the module docstring."""
 
@@ -128,6 +132,13 @@ class Strategist(ABC):
         self, task: Task, solution: Solution, block: str, history: list[Attempt]
     ) -> Draft | None:
         """A rewrite of `block` only; `history` holds earlier attempts on it with their Δscore."""
+
+    @abstractmethod
+    def implement_plan(self, task: Task, notebook: NotebookNode, block: str, plan: str) -> Draft:
+        """`notebook` with `block` rewritten to carry out `plan`, a plan text the user wrote at a gate.
+
+        Raises PlanNotUnderstood, with what would be understood, rather than doing something else.
+        """
 
     @abstractmethod
     def plan_ensemble(self, task: Task, members: list[Solution], history: list[Attempt]) -> Draft | None:

@@ -17,6 +17,7 @@ from mlestar_lab.strategist.base import (
     BlockChoice,
     Draft,
     ModelFamily,
+    PlanNotUnderstood,
     Solution,
     Strategist,
 )
@@ -45,6 +46,7 @@ from mlestar_lab.strategist.offline.render.notebook import (
     render_block,
     render_notebook,
 )
+from mlestar_lab.strategist.offline.user_plans import apply_user_plan, match_strategy
 from mlestar_lab.task.model import Task
 
 
@@ -125,6 +127,41 @@ class OfflineStrategist(Strategist):
             info={
                 "direction": plan.direction,
                 "level": plan.level,
+                "change": {"from": describe(recipe, block), "to": describe(new, block)},
+            },
+        )
+
+    def implement_plan(self, task: Task, notebook: NotebookNode, block: str, plan: str) -> Draft:
+        spec = read_ensemble(notebook)
+        if spec is not None and block == "blend":
+            strategy, top_k = match_strategy(plan)
+            nb = replace_block(notebook, "blend", render_blend(strategy, top_k))
+            nb = with_metadata(
+                nb, ensemble=spec.model_copy(update={"strategy": strategy, "top_k": top_k}).model_dump()
+            )
+            return Draft(
+                nb,
+                f"Ensemble: {STRATEGY_TITLES[strategy]}",
+                plan,
+                "blend",
+                "ensemble",
+                {"strategy": strategy},
+            )
+        recipe = read_recipe(notebook)
+        if recipe is None or block not in ABLATABLE:
+            raise PlanNotUnderstood(
+                f"the offline strategist can only carry out plans for the blocks of notebooks it wrote "
+                f"({', '.join(ABLATABLE)}); send the code of {block} instead"
+            )
+        new, understood = apply_user_plan(task, recipe, block, plan)
+        return Draft(
+            notebook=derive(task, notebook, recipe, new),
+            title=understood if understood.startswith(f"{block}: ") else f"{block}: {understood}",
+            plan=plan,
+            block=block,
+            block_kind=BLOCK_KINDS[block],
+            info={
+                "understood_as": understood,
                 "change": {"from": describe(recipe, block), "to": describe(new, block)},
             },
         )
