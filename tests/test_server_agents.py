@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -95,7 +96,7 @@ async def test_create_stop_resume_and_reject(api: Any, service: RunService, task
 
 
 async def test_a_killed_agent_is_recovered_as_interrupted(
-    api: Any, service: RunService, task_rel: str, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
+    api: Any, service: RunService, task_rel: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JUPYTER_TOKEN", "jupyter-secret-0123456789")
     monkeypatch.setenv("GEMINI_API_KEY", "gemini-key-0123456789")
@@ -108,15 +109,28 @@ async def test_a_killed_agent_is_recovered_as_interrupted(
     assert environ["GEMINI_API_KEY"] == "gemini-key-0123456789", "it keeps the strategist's"
     os.kill(pid, signal.SIGKILL)
     psutil.Process(pid).wait(timeout=10)
-    assert (await api("GET", "runs", run["id"]))[1]["run"]["status"] == "running"
-
-    extension = next(iter(jp_serverapp.extension_manager.extension_apps["mlestar_lab"]))
-    await extension._start_jupyter_server_extension(jp_serverapp)
     status, detail = await api("GET", "runs", run["id"])
     assert detail["run"]["status"] == "interrupted" and detail["run"]["error"] == LOST_AGENT
-    assert detail["alive"] is False
+    assert detail["alive"] is False, "a dead agent is seen at once, not at the next server start"
 
     status, _ = await api("POST", "runs", run["id"], "resume")
     assert status == 200
     await _waiting_decision(api, run["id"])
     assert service.recover() == [], "a live agent is observed, never marked interrupted"
+
+
+async def test_an_agent_that_cannot_start_says_why(
+    api: Any, service: RunService, task_rel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failing = [sys.executable, "-c", "import sys; print('boom: no such strategist'); sys.exit(3)"]
+    monkeypatch.setattr(service.agents, "command", lambda run_id: failing)
+    status, run = await api("POST", "runs", body={"task": task_rel, **ASK_RETRIEVAL})
+    assert status == 201
+
+    async def explained() -> dict[str, Any] | None:
+        listed = (await api("GET", "runs"))[1]["runs"]
+        return listed[0] if listed[0]["status"] == "interrupted" else None
+
+    failed = await wait_for(explained, what="the failed start to be recorded")
+    assert "exited with code 3" in failed["error"] and "boom: no such strategist" in failed["error"]
+    assert (await api("GET", "runs", run["id"]))[1]["run"]["error"] == failed["error"]

@@ -32,6 +32,7 @@ STOP_WAIT_SECONDS = 15.0
 _POLL_SECONDS = 0.1
 JUPYTER_PREFIXES = ("JUPYTER", "JPY_")
 LOST_AGENT = "the agent process ended without finishing the run (server restart or crash); resume it"
+LOG_TAIL_LINES = 8
 
 
 def agent_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -51,6 +52,7 @@ class AgentSupervisor:
         self.workspace_root = workspace_root
         self.log = logger or logging.getLogger(__name__)
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._exit_codes: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def command(self, run_id: str) -> list[str]:
@@ -102,19 +104,36 @@ class AgentSupervisor:
         return True
 
     def recover(self, store: RunStore) -> list[str]:
-        """Mark "running" runs whose agent is gone as interrupted (resumable); their ids.
-
-        The agent sets "running" only while holding its lock and leaves that status before
-        releasing it, so "running" with a free lock means the agent died without a word.
-        """
-        lost = []
-        for run in store.list_runs():
-            if run.status == "running" and not self.alive(run):
-                store.update_run(run.id, status="interrupted", error=LOST_AGENT)
-                lost.append(run.id)
+        """Mark "running" runs whose agent is gone as interrupted (resumable); their ids."""
+        lost = [run.id for run in store.list_runs() if self.observe(store, run).error == LOST_AGENT]
         if lost:
             self.log.warning("runs whose agent was gone, now interrupted: %s", ", ".join(lost))
         return lost
+
+    def observe(self, store: RunStore, run: RunRecord) -> RunRecord:
+        """`run`, marked interrupted (resumable) if its agent died without saying so.
+
+        The agent sets "running" only while holding its lock and leaves that status before
+        releasing it, so "running" with a free lock means the agent died without a word. An agent
+        that failed before taking the lock left the status alone: its exit code and the end of its
+        log say why.
+        """
+        if run.status == "running" and not self.alive(run):
+            return store.update_run(run.id, status="interrupted", error=LOST_AGENT)
+        with self._lock:
+            self._reap()
+            code = self._exit_codes.pop(run.id, None)
+        if code is not None and run.status in ("created", "interrupted") and not self.alive(run):
+            why = f"the agent exited with code {code} before it started the run: {self._log_tail(run)}"
+            return store.update_run(run.id, status="interrupted", error=why)
+        return run
+
+    def _log_tail(self, run: RunRecord) -> str:
+        try:
+            lines = (Path(run.run_dir) / AGENT_LOG).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as exc:
+            return f"(no {AGENT_LOG}: {exc.strerror})"
+        return " | ".join(line.strip() for line in lines[-LOG_TAIL_LINES:] if line.strip()) or "(empty log)"
 
     def children(self) -> dict[str, int]:
         """Run id → pid of the children this server spawned that are still running."""
@@ -139,5 +158,8 @@ class AgentSupervisor:
 
     def _reap(self) -> None:
         for run_id, child in list(self._children.items()):
-            if child.poll() is not None:
+            code = child.poll()
+            if code is not None:
                 del self._children[run_id]
+                if code != 0:
+                    self._exit_codes[run_id] = code

@@ -68,7 +68,7 @@ class RunService:
     # -- runs -------------------------------------------------------------------------------
 
     def list_runs(self) -> RunList:
-        return RunList(runs=self.store.list_runs())
+        return RunList(runs=[self.agents.observe(self.store, run) for run in self.store.list_runs()])
 
     def create(self, request: CreateRunRequest) -> RunRecord:
         """Validate, record the run (task, folds) and start its agent; the client then follows events."""
@@ -108,7 +108,7 @@ class RunService:
         return request_model(RunConfig, values)
 
     def detail(self, run_id: str) -> RunDetail:
-        run = self.store.get_run(run_id)
+        run = self.agents.observe(self.store, self.store.get_run(run_id))
         return RunDetail(
             **run_report(self.store, run.id),
             alive=self.agents.alive(run),
@@ -173,6 +173,6 @@ class RunService:
 
     def snapshot(self) -> Snapshot:
         newest = self.store.last_seq()
-        runs = self.store.list_runs()
+        runs = [self.agents.observe(self.store, run) for run in self.store.list_runs()]
         pending = [d for run in runs for d in self.store.decisions(run.id, "pending")]
         return Snapshot(runs=runs, pending_decisions=pending, last_seq=newest)
