@@ -35,7 +35,10 @@ def add_decision_parsers(commands: argparse._SubParsersAction) -> None:
         if action == "edit":
             parser.add_argument("--code-file", help="file holding the new code of the block")
             parser.add_argument("--block", help="the block the code replaces, or the block to refine")
-            parser.add_argument("--plan", help="the plan the edited code carries out")
+            parser.add_argument(
+                "--plan",
+                help="with --code-file: what the code carries out; alone: a plan the strategist carries out",
+            )
             parser.add_argument("--families", help="comma-separated model families (retrieval gate)")
             parser.add_argument("--step", type=int, help="the step whose submission to use")
 
