@@ -98,7 +98,7 @@ class LiveServer:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
 
-    def wait(self, check: Any, what: str, timeout: float = 240.0) -> Any:
+    def wait(self, check: Any, what: str, timeout: float = 480.0) -> Any:
         """Poll `check()` every 0.25 s until it returns something truthy."""
         deadline = time.monotonic() + timeout
         while not (value := check()):
