@@ -18,6 +18,7 @@ from mlestar_lab.store.models import Decision, DecisionAnswer, RunRecord, StepRe
 from mlestar_lab.store.store import RunStore
 
 ENDED = ("finished", "failed", "interrupted", "stopped")
+SOLUTION_STAGES = ("candidate", "merge", "refinement", "ensemble")
 _EVENT_PAGE = 1000
 
 
@@ -36,11 +37,15 @@ class PanelState:
         return not self.alive and (self.run.status in ENDED or self.run.status == "created")
 
     def scores(self) -> list[tuple[int, str, float]]:
-        """(step id, stage, score) of every scored step, in the order the steps were added."""
+        """(step id, stage, score) of every scored solution, in the order the steps were added.
+
+        Ablation variants are left out: they are the solution with a part switched off, scored
+        to measure that part, not candidates for the submission.
+        """
         return [
             (step_id, step.stage, step.score)
             for step_id, step in sorted(self.steps.items())
-            if step.status == "ok" and step.score is not None and step.stage != "submission"
+            if step.status == "ok" and step.score is not None and step.stage in SOLUTION_STAGES
         ]
 
 
