@@ -25,19 +25,19 @@ def run_config(
     time_budget: float | str = "10m", gates: str | Mapping[str, GateMode] = "auto", **options: Any
 ) -> RunConfig:
     """The RunConfig for `start(...)`; e.g. `run_config("2m", "ask", models=2, target="y")`."""
+    known = sorted(set(RunConfig.model_fields) - {"time_budget", "gates", *_RESERVED})
+    unknown = sorted(set(options) - set(known) - set(ALLOWED_KEYS))
+    if unknown:
+        raise UserError(
+            f"unknown option {unknown[0]!r}; run options are {', '.join(known)} "
+            f"and task settings are {', '.join(ALLOWED_KEYS)}"
+        )
     values: dict[str, Any] = {"time_budget": time_budget, **options}
     for name in DURATIONS:
         if isinstance(values.get(name), str):
             values[name] = parse_duration(values[name])
     values["gates"] = parse_gates(gates) if isinstance(gates, str) else dict(gates)
     values["task_overrides"] = {key: values.pop(key) for key in ALLOWED_KEYS if values.get(key) is not None}
-    known = set(RunConfig.model_fields) - set(_RESERVED)
-    unknown = sorted(set(values) - known - {"task_overrides"})
-    if unknown:
-        raise UserError(
-            f"unknown option {unknown[0]!r}; run options are {', '.join(sorted(known))} "
-            f"and task settings are {', '.join(ALLOWED_KEYS)}"
-        )
     try:
         return RunConfig.model_validate(values)
     except ValidationError as exc:
