@@ -33,8 +33,9 @@ class PanelState:
 
     @property
     def ended(self) -> bool:
-        """Nothing more will change unless someone resumes the run."""
-        return not self.alive and (self.run.status in ENDED or self.run.status == "created")
+        """Nothing more will change unless someone resumes the run. A run that is created or
+        running without an agent is not ended: its agent may be starting, or be started elsewhere."""
+        return not self.alive and self.run.status in ENDED
 
     def scores(self) -> list[tuple[int, str, float]]:
         """(step id, stage, score) of every scored solution, in the order the steps were added.
