@@ -16,11 +16,14 @@ import ipywidgets as widgets
 from mlestar_lab.errors import UserError
 from mlestar_lab.formatting import fmt_score
 from mlestar_lab.store.models import Decision, DecisionAnswer
-from mlestar_lab.widget.render import BAD, GOOD, decision_html
+from mlestar_lab.widget.render import BAD, GOOD, block, decision_html
 from mlestar_lab.widget.state import edit_answer
 
 Submit = Callable[[Decision, DecisionAnswer], Decision]
-_WIDE = widgets.Layout(width="98%")
+
+
+def _wide(height: str | None = None) -> widgets.Layout:
+    return widgets.Layout(width="98%", height=height)
 
 
 class DecisionForm(widgets.VBox):
@@ -30,7 +33,7 @@ class DecisionForm(widgets.VBox):
         self.reason = widgets.Text(
             description="Reason",
             placeholder="why (needed to reject; later plans are told)",
-            layout=_WIDE,
+            layout=_wide(),
         )
         self.reason.add_class("mlestar-reason")
         self.fields = _edit_fields(decision)
@@ -46,7 +49,7 @@ class DecisionForm(widgets.VBox):
         self.message.add_class("mlestar-decision-message")
         super().__init__(
             children=[
-                widgets.HTML(decision_html(decision)),
+                widgets.HTML(block(decision_html(decision))),
                 *self.fields.values(),
                 self.reason,
                 widgets.HBox(list(self.buttons.values())),
@@ -92,11 +95,15 @@ def _edit_fields(decision: Decision) -> dict[str, widgets.Widget]:
     if "families" in editable and request.get("available_families"):
         chosen = [f["name"] for f in request.get("families", [])]
         fields["families"] = widgets.SelectMultiple(
-            options=request["available_families"], value=chosen, description="Families", rows=6
+            options=request["available_families"],
+            value=chosen,
+            description="Families",
+            rows=6,
+            layout=_wide(),
         )
     if decision.gate == "ablation" and "block" in editable and request.get("blocks"):
         fields["block"] = widgets.Dropdown(
-            options=request["blocks"], value=request.get("chosen"), description="Refine"
+            options=request["blocks"], value=request.get("chosen"), description="Refine", layout=_wide()
         )
     if "step_id" in editable and request.get("choices"):
         options = [
@@ -104,14 +111,12 @@ def _edit_fields(decision: Decision) -> dict[str, widgets.Widget]:
             for c in request["choices"]
         ]
         fields["step_id"] = widgets.Dropdown(
-            options=options, value=request.get("proposed"), description="Submit"
+            options=options, value=request.get("proposed"), description="Submit", layout=_wide()
         )
     if "plan" in editable and request.get("code") is not None:
-        fields["plan"] = widgets.Textarea(value=request.get("plan") or "", description="Plan", layout=_WIDE)
+        fields["plan"] = widgets.Textarea(value=request.get("plan") or "", description="Plan", layout=_wide())
     if "code" in editable and request.get("code") is not None:
-        fields["code"] = widgets.Textarea(
-            value=request["code"], description="Code", layout=widgets.Layout(width="98%", height="220px")
-        )
+        fields["code"] = widgets.Textarea(value=request["code"], description="Code", layout=_wide("220px"))
     for name, field in fields.items():
         field.add_class(f"mlestar-edit-{name}")
     return fields

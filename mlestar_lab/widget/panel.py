@@ -20,7 +20,7 @@ from mlestar_lab.store.models import Decision, DecisionAnswer
 from mlestar_lab.widget.decision_form import DecisionForm
 from mlestar_lab.widget.live import Poller
 from mlestar_lab.widget.plot import score_svg
-from mlestar_lab.widget.render import BAD, ablations_html, header_html, stages_html, steps_table_html
+from mlestar_lab.widget.render import BAD, ablations_html, block, header_html, stages_html, steps_table_html
 from mlestar_lab.widget.state import PanelModel, PanelState
 
 if TYPE_CHECKING:
@@ -79,12 +79,12 @@ class RunPanel(widgets.VBox):
 
     def show(self, state: PanelState) -> None:
         report = state.report
-        self.header.value = header_html(state)
+        self.header.value = block(header_html(state))
         self.stages.value = stages_html(state)
         stage = state.run.stage
         self.progress.value = STAGE_ORDER.index(stage) if stage in STAGE_ORDER else 0
         self.progress.bar_style = {"finished": "success", "failed": "danger"}.get(state.run.status, "info")
-        self.pages[TABS[0]].value = ablations_html(state)
+        self.pages[TABS[0]].value = block(ablations_html(state))
         self.pages[TABS[1]].value = steps_table_html(report["ensembles"], "mlestar-ensembles", "strategy")
         self.pages[TABS[2]].value = score_svg(state.scores(), state.run.metric, state.run.higher_is_better)
         self.pages[TABS[3]].value = steps_table_html(report["steps"], "mlestar-steps")

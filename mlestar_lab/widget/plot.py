@@ -7,11 +7,10 @@ from html import escape
 
 from mlestar_lab.formatting import fmt_score
 
-WIDTH, HEIGHT, PAD = 560, 220, 40
+WIDTH, HEIGHT, PAD, LEFT = 560, 220, 40, 64
 STAGE_COLORS = {
     "candidate": "#0969da",
     "merge": "#8250df",
-    "ablation": "#bf8700",
     "refinement": "#1a7f37",
     "ensemble": "#cf222e",
 }
@@ -36,7 +35,7 @@ def score_svg(points: list[tuple[int, str, float]], metric: str, higher_is_bette
     span = (high - low) or abs(high) or 1.0
 
     def x(i: int) -> float:
-        return PAD + (WIDTH - 2 * PAD) * (i / max(1, len(points) - 1))
+        return LEFT + (WIDTH - LEFT - PAD) * (i / max(1, len(points) - 1))
 
     def y(value: float) -> float:
         return HEIGHT - PAD - (HEIGHT - 2 * PAD) * ((value - low) / span)
@@ -55,8 +54,8 @@ def score_svg(points: list[tuple[int, str, float]], metric: str, higher_is_bette
     return (
         f'<svg class="mlestar-plot" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
         'xmlns="http://www.w3.org/2000/svg" style="font:11px sans-serif">'
-        f'<text x="{PAD}" y="14">{escape(metric)} ({arrow}) by step; line: best so far</text>'
-        f'<text x="{PAD}" y="{HEIGHT - 8}">{legend}</text>'
+        f'<text x="{LEFT}" y="14">{escape(metric)} ({arrow}) by step; line: best so far</text>'
+        f'<text x="{LEFT}" y="{HEIGHT - 8}">{legend}</text>'
         f'<text x="4" y="{y(high) + 4:.1f}">{escape(fmt_score(high))}</text>'
         f'<text x="4" y="{y(low) + 4:.1f}">{escape(fmt_score(low))}</text>'
         f'<polyline points="{line}" fill="none" stroke="#57606a" stroke-width="1.5"/>{dots}</svg>'

@@ -22,6 +22,11 @@ _CELL = 'style="padding:2px 8px;border-bottom:1px solid #d0d7de;text-align:left;
 _DIFF_COLORS = {"+": "#e6ffec", "-": "#ffebe9", "@": "#ddf4ff"}
 
 
+def block(html: str) -> str:
+    """`html` with a text line height: ipywidgets' HTML widget sets one meant for one-line labels."""
+    return f'<div style="line-height:1.4">{html}</div>'
+
+
 def table(headers: list[str], rows: list[list[str]], cls: str) -> str:
     """A table of already-escaped cells."""
     head = "".join(f"<th {_CELL}>{escape(h)}</th>" for h in headers)
@@ -72,15 +77,17 @@ def header_html(state: PanelState) -> str:
 
 
 def stages_html(state: PanelState) -> str:
-    """One pill per stage: done ones filled, the current one outlined, with ok/failed counts."""
+    """One pill per stage: reached ones filled, the current one outlined, with ok/failed counts
+    (the outer loop goes back from refinement to ablation, so a stage with steps stays filled)."""
     counts = {row["stage"]: row for row in state.report["stages"]}
     current = state.run.stage
+    at = STAGE_ORDER.index(current) if current in STAGE_ORDER else -1
     pills = []
-    for stage in STAGE_ORDER[1:]:
+    for index, stage in enumerate(STAGE_ORDER[1:], start=1):
         row = counts.get(stage)
-        done = row is not None and (stage != current or state.run.status == "finished")
+        done = row is not None or index < at or (index == at and state.run.status == "finished")
         style = "background:#ddf4ff;border:1px solid #54aeff" if done else "border:1px solid #d0d7de"
-        if stage == current and state.run.status == "running":
+        if index == at and state.run.status == "running":
             style = "border:2px solid #0969da;font-weight:bold"
         label = escape(stage) + (
             f" {row['ok']}✓" + (f" {row['failed']}✗" if row["failed"] else "") if row else ""
