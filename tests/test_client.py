@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,21 @@ def test_start_refuses_a_missing_task_folder(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="is not a folder: pass the competition folder"):
         lab.start(tmp_path / "missing")
     assert lab.store.list_runs() == []
+
+
+def test_a_folder_that_cannot_be_changed_is_fixed_with_options(tmp_path: Path, demo_task_dir: Path) -> None:
+    task = tmp_path / "kaggle-input" / "diabetes"
+    shutil.copytree(demo_task_dir, task)
+    (task / "description.md").unlink()
+    lab = Lab(tmp_path / "ws")
+    with pytest.raises(
+        UserError, match=r"no description.md .* or pass the task settings to start\(\), e.g. metric="
+    ):
+        lab.start(task)
+    run = lab.start(task, metric="rmse", time_budget="1m", gates="retrieval=ask", workers=1)
+    assert run.record.metric == "rmse" and run.record.config["task_overrides"] == {"metric": "rmse"}
+    run.wait(timeout=120)
+    assert run.stop().status == "interrupted"
 
 
 def test_waiting_on_a_run_without_an_agent_says_how_to_continue(tmp_path: Path, demo_task_dir: Path) -> None:

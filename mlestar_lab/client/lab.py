@@ -25,10 +25,11 @@ from mlestar_lab.client.kaggle import (
 )
 from mlestar_lab.client.options import run_config
 from mlestar_lab.client.run import Run
-from mlestar_lab.errors import UserError
+from mlestar_lab.errors import TaskError, UserError
 from mlestar_lab.formatting import fmt_seconds
 from mlestar_lab.store.models import GateMode
 from mlestar_lab.store.workspace import ENV_HOME, Workspace, default_root
+from mlestar_lab.task.config import ALLOWED_KEYS
 
 DEMO_DIRNAME = "demo-competition"
 
@@ -74,7 +75,15 @@ class Lab:
         folder = Path(task).expanduser()
         if not folder.is_dir():
             raise UserError(f"{folder} is not a folder: pass the competition folder (train, test, sample)")
-        record = create_run(self.workspace, self.store, folder, run_config(time_budget, gates, **options))
+        config = run_config(time_budget, gates, **options)
+        try:
+            record = create_run(self.workspace, self.store, folder, config)
+        except TaskError as exc:
+            # The folder may be read-only (Kaggle's input): say how to fix it without writing there.
+            raise TaskError(
+                f"{exc} — or pass the task settings to start(), e.g. metric='rmse', target='price' "
+                f"({', '.join(ALLOWED_KEYS)})"
+            ) from exc
         self.agents.spawn(record)
         return Run(self, record.id)
 
