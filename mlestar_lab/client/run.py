@@ -16,7 +16,7 @@ import pandas as pd
 from mlestar_lab.agent.answers import answer_decision
 from mlestar_lab.agent.lifecycle import ensure_resumable
 from mlestar_lab.agent.supervisor import AGENT_LOG
-from mlestar_lab.client import frames as frames
+from mlestar_lab.client import frames
 from mlestar_lab.errors import UserError
 from mlestar_lab.report import run_report
 from mlestar_lab.store.models import Decision, DecisionAnswer, DecisionStatus, RunRecord, StepRecord
