@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 import pytest
 
-from mlestar_lab.server.agents import LOST_AGENT
+from mlestar_lab.agent.supervisor import LOST_AGENT
 from mlestar_lab.server.runs import RunService
 
 pytest_plugins = ("pytest_jupyter.jupyter_server", "server_fixtures")

@@ -18,7 +18,7 @@ import pytest
 from live_server import LiveServer
 
 from mlestar_lab.agent.lock import LOCK_FILE, agent_alive
-from mlestar_lab.server.agents import LOST_AGENT
+from mlestar_lab.agent.supervisor import LOST_AGENT
 from mlestar_lab.store.models import GATES
 from mlestar_lab.strategist.offline.recipe import TRAINING, read_recipe
 

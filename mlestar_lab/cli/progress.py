@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TextIO
 
-from mlestar_lab.cli.show import fmt_delta, fmt_score, fmt_seconds
+from mlestar_lab.formatting import fmt_delta, fmt_score, fmt_seconds
 from mlestar_lab.store.models import FINISHED_STEP_STATUSES, StepRecord
 from mlestar_lab.store.store import RunStore
 

@@ -5,22 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mlestar_lab.agent.lock import agent_alive
+from mlestar_lab.formatting import fmt_delta, fmt_score, fmt_seconds
 from mlestar_lab.store.models import RunRecord
-
-
-def fmt_score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.6g}"
-
-
-def fmt_delta(value: float | None) -> str:
-    return "" if value is None else f"{value:+.4g}"
-
-
-def fmt_seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    minutes, seconds = divmod(round(value), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{value:.1f}s"
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:

@@ -17,9 +17,9 @@ from typing import Any, get_args
 from mlestar_lab.agent.answers import answer_decision
 from mlestar_lab.agent.config import RunConfig, parse_duration, parse_gates
 from mlestar_lab.agent.lifecycle import create_run, ensure_resumable
+from mlestar_lab.agent.supervisor import AgentSupervisor
 from mlestar_lab.errors import UserError
 from mlestar_lab.report import run_report
-from mlestar_lab.server.agents import AgentSupervisor
 from mlestar_lab.server.errors import BadRequest, RunBusy, request_model
 from mlestar_lab.server.paths import find_tasks, relative_to_root, resolve_under_root
 from mlestar_lab.server.schemas import (

@@ -1,11 +1,12 @@
-"""Agent processes started by the server: one detached `mlestar resume RUN` per executing run.
+"""Agent processes: one detached `mlestar resume RUN` per executing run, for the server and notebooks.
 
-A run must outlive the browser tab and the server itself, so the agent is its own OS process in
-its own session, and the server keeps no state that a restart would lose: whether an agent is
-alive is read from the run folder's `agent.lock` (an flock the kernel releases when the agent
-dies, even by `kill -9`), and the pid to signal is the one the lock holder wrote into it.
+A run must outlive the browser tab, the Jupyter server and the notebook kernel that started it, so
+the agent is its own OS process in its own session, and its starter keeps no state that a restart
+would lose: whether an agent is alive is read from the run folder's `agent.lock` (an flock the
+kernel releases when the agent dies, even by `kill -9`), and the pid to signal is the one the lock
+holder wrote into it.
 
-The only in-memory state is the list of children this server spawned, for the seconds between
+The only in-memory state is the list of children this supervisor spawned, for the seconds between
 spawning and the child taking its lock (so a double click on "resume" cannot start two agents)
 and to reap them so they do not linger as zombies.
 """
@@ -36,7 +37,7 @@ LOG_TAIL_LINES = 8
 
 
 def agent_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The server's environment without Jupyter's own credentials (`JUPYTER_TOKEN`,
+    """The starter's environment without Jupyter's own credentials (`JUPYTER_TOKEN`,
     `JUPYTERHUB_API_TOKEN`, …): the agent needs the strategist's API keys, never the server's."""
     return {
         name: value
@@ -46,7 +47,8 @@ def agent_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 class AgentSupervisor:
-    """Starts, signals and observes the agent processes of one workspace."""
+    """Starts, signals and observes the agent processes of one workspace (the server's, or the one a
+    notebook's `mlestar_lab.client.Lab` uses)."""
 
     def __init__(self, workspace_root: Path, logger: logging.Logger | None = None) -> None:
         self.workspace_root = workspace_root
@@ -68,7 +70,7 @@ class AgentSupervisor:
         ]
 
     def spawn(self, run: RunRecord) -> int:
-        """Start the agent of `run` detached from this server; its output goes to `agent.log`."""
+        """Start the agent of `run` detached from this process; its output goes to `agent.log`."""
         run_dir = Path(run.run_dir)
         with self._lock, open(run_dir / AGENT_LOG, "ab") as out:
             child = subprocess.Popen(
@@ -85,7 +87,7 @@ class AgentSupervisor:
         return child.pid
 
     def alive(self, run: RunRecord) -> bool:
-        """An agent holds the run's lock, or a child this server spawned has not exited yet."""
+        """An agent holds the run's lock, or a child this supervisor spawned has not exited yet."""
         return agent_alive(run.run_dir) or self._child_running(run.id)
 
     def stop(self, run: RunRecord) -> bool:
@@ -136,7 +138,7 @@ class AgentSupervisor:
         return " | ".join(line.strip() for line in lines[-LOG_TAIL_LINES:] if line.strip()) or "(empty log)"
 
     def children(self) -> dict[str, int]:
-        """Run id → pid of the children this server spawned that are still running."""
+        """Run id → pid of the children this supervisor spawned that are still running."""
         with self._lock:
             self._reap()
             return {run_id: child.pid for run_id, child in self._children.items()}
