@@ -7,6 +7,7 @@ run in parallel, and the Δscore table goes to the strategist, which chooses the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -21,6 +22,7 @@ from mlestar_lab.strategist.base import AblationRow, AblationVariant, Draft
 # An outer step is started only if an ablation (its variants run `workers` at a time, about two
 # rounds) and one batch of refinements fit: an ablation without refinement only costs time.
 OUTER_STEP_ROUNDS = 3
+log = logging.getLogger(__name__)
 
 
 class AblationStudy:
@@ -47,14 +49,22 @@ class AblationStudy:
         summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{t}")
         if summary is not None:
             return summary.block
-        if earlier is not None:
-            table = [AblationRow(**row) for row in earlier.info["table"]]
-        else:
-            table = self._run(t, base, reserve)
-        choice = self.ctx.strategist.choose_block(
-            self.ctx.task, self.steps.solution(self.best() or base), table, refined
-        )
-        block, reason = (choice.block, choice.reason) if choice else (None, "no block left to refine")
+        with self.ctx.spend.tally() as used:
+            if earlier is not None:
+                table = [AblationRow(**row) for row in earlier.info["table"]]
+            else:
+                table = self._run(t, base, reserve)
+            try:
+                choice = self.ctx.strategist.choose_block(
+                    self.ctx.task, self.steps.solution(self.best() or base), table, refined
+                )
+            except Exception as exc:
+                log.exception("the strategist failed to choose a block in outer step %d", t)
+                choice = None
+                failure = f"the strategist failed to choose a block: {type(exc).__name__}: {exc}"
+            else:
+                failure = "no block left to refine"
+        block, reason = (choice.block, choice.reason) if choice else (None, failure)
         if earlier is not None:
             reason = f"{reason} ({_reuse_note(earlier, base)})"
         decided: dict[str, Any] = {}
@@ -69,11 +79,14 @@ class AblationStudy:
                 "base_step": base.id,
                 "chosen": block,
                 "reused_from": earlier.id if earlier else None,
+                **used.info(),
             },
             block=block,
             plan=reason,
             parent_id=base.id,
             score=base.score,
+            tokens=used.tokens,
+            cost_usd=used.cost_usd,
             **decided,
         )
         return block
@@ -139,7 +152,15 @@ class AblationStudy:
 
     def _run(self, t: int, base: StepRecord, reserve: float) -> list[AblationRow]:
         solution = self.steps.solution(base)
-        variants = self.ctx.strategist.design_ablation(self.ctx.task, solution)
+        try:
+            variants = self.ctx.strategist.design_ablation(self.ctx.task, solution)
+        except Exception as exc:
+            log.exception("the strategist failed to design ablation study %d", t)
+            error = f"{type(exc).__name__}: {exc}"
+            self.ctx.store.add_event(
+                self.ctx.run.id, "strategist_failed", {"key": f"ablation/{t}", "error": error}
+            )
+            variants = []
         runs = [
             (
                 lambda i=i, v=v: self.steps.run(

@@ -23,6 +23,7 @@ from mlestar_lab.checks.leakage import check_leakage
 from mlestar_lab.checks.usage import check_data_usage
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
 from mlestar_lab.fsutil import write_notebook
+from mlestar_lab.llm.usage import Tally
 from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import read
 from mlestar_lab.notebook.diff import unified_diff
@@ -84,14 +85,15 @@ class StepRunner:
         call = StepCall(key, stage, parent, params or {}, reserve)
         step = self.ctx.store.step_by_key(self.ctx.run.id, key)
         if step is None:
-            try:
-                draft = make_draft()
-            except Exception as exc:
-                log.exception("the strategist failed on %s", key)
-                return self._strategist_failed(key, stage, parent, exc)
+            with self.ctx.spend.tally() as used:
+                try:
+                    draft = make_draft()
+                except Exception as exc:
+                    log.exception("the strategist failed on %s", key)
+                    return self._strategist_failed(key, stage, parent, exc, used)
             if draft is None:
                 return None
-            step = self._add(key, stage, draft, parent)
+            step = self._add(key, stage, charged(draft, used), parent)
         else:
             draft = self.draft_of(step)
         if not step.finished and step.attempt == 0 and stage in NOTEBOOK_GATES:
@@ -101,7 +103,7 @@ class StepRunner:
         return self._debug_chain(call, step, draft)
 
     def _strategist_failed(
-        self, key: str, stage: Stage, parent: StepRecord | None, exc: Exception
+        self, key: str, stage: Stage, parent: StepRecord | None, exc: Exception, used: Tally
     ) -> StepRecord:
         """A proposal that crashed is recorded as a failed step; the run goes on without it."""
         now = time.time()
@@ -117,6 +119,9 @@ class StepRunner:
                 finished_at=now,
                 reason=f"the {self.ctx.strategist.name} strategist failed: {type(exc).__name__}: {exc}",
                 error=ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc()),
+                tokens=used.tokens,
+                cost_usd=used.cost_usd,
+                info=used.info(),
             )
         )
 
@@ -131,13 +136,18 @@ class StepRunner:
             if fixed is None:
                 if not self.ctx.budget.allows(MIN_NOTEBOOK_TIMEOUT, call.reserve):
                     break
-                try:
-                    new_draft = self.ctx.strategist.debug(self.ctx.task, failed_draft, failed.error, attempt)
-                except Exception:
-                    log.exception("the strategist's debugger failed on %s", call.key)
-                    break
+                with self.ctx.spend.tally() as used:
+                    try:
+                        new_draft = self.ctx.strategist.debug(
+                            self.ctx.task, failed_draft, failed.error, attempt
+                        )
+                    except Exception as exc:
+                        log.exception("the strategist's debugger failed on %s", call.key)
+                        self._charge(failed, used, f"; the debugger failed: {type(exc).__name__}: {exc}")
+                        break
                 if new_draft is None:
                     break
+                new_draft = charged(new_draft, used)
                 new_draft.title = new_draft.title or f"{draft.title} (fix {attempt})"
                 fixed = self._add(fix_key, call.stage, new_draft, call.parent, attempt=attempt, fixes=failed)
                 draft = new_draft
@@ -187,7 +197,14 @@ class StepRunner:
         for _ in range(LEAKAGE_FIX_ROUNDS):
             if not _blocking(findings):
                 break
-            fixed = self.ctx.strategist.fix_leakage(task, draft, findings)
+            with self.ctx.spend.tally() as used:
+                try:
+                    fixed = self.ctx.strategist.fix_leakage(task, draft, findings)
+                except Exception as exc:
+                    log.exception("the strategist's leakage fix failed on %s", call.key)
+                    fixed, why = None, f"the leakage fix failed: {type(exc).__name__}: {exc}"
+                    findings.append(Finding(checker="leakage", severity="info", message=why))
+            step = self._charge(step, used)
             if fixed is None:
                 break
             draft = fixed
@@ -252,6 +269,22 @@ class StepRunner:
             fields.update(status=result.status, error=result.error, reason=result.reason)
         return self.ctx.store.update_step(step.id, findings=findings, **fields)
 
+    def _charge(self, step: StepRecord, used: Tally, note: str = "") -> StepRecord:
+        """Add the model calls of a follow-up (a fix) to the step they were made for."""
+        if not used.calls and not note:
+            return step
+        assert step.id is not None
+        info = dict(step.info)
+        calls = info.get("llm", {}).get("calls", []) + used.calls
+        info["llm"] = {**info.get("llm", {}), "calls": calls}
+        fields: dict[str, Any] = {
+            "tokens": step.tokens + used.tokens,
+            "cost_usd": step.cost_usd + used.cost_usd,
+        }
+        if note:
+            fields["reason"] = (step.reason or "") + note
+        return self.ctx.store.update_step(step.id, info=info, **fields)
+
     # -- reading steps back ------------------------------------------------------------------
 
     def notebook_of(self, step: StepRecord):
@@ -284,3 +317,11 @@ class StepRunner:
 
 def _blocking(findings: list[Finding]) -> bool:
     return any(f.severity == "error" and f.checker == "leakage" for f in findings)
+
+
+def charged(draft: Draft, used: Tally) -> Draft:
+    """`draft` carrying the tokens, cost and transcripts of the model calls that produced it."""
+    if used.calls:
+        draft.tokens, draft.cost_usd = used.tokens, used.cost_usd
+        draft.info = {**draft.info, **used.info()}
+    return draft
