@@ -209,6 +209,7 @@ class StepRunner:
                 break
             draft = fixed
             write_notebook(draft.notebook, Path(step.output_dir or "") / contract.INPUT_NOTEBOOK)
+            step = self._record_fix(step, draft)
             findings = check_leakage(draft.notebook, task)
         findings += check_data_usage(draft.notebook, task)
         if _blocking(findings):
@@ -268,6 +269,13 @@ class StepRunner:
         else:
             fields.update(status=result.status, error=result.error, reason=result.reason)
         return self.ctx.store.update_step(step.id, findings=findings, **fields)
+
+    def _record_fix(self, step: StepRecord, draft: Draft) -> StepRecord:
+        """The step as it will run: the fixed notebook's diff against its parent, the fix's notes."""
+        assert step.id is not None
+        parent = self.ctx.store.get_step(step.parent_id) if step.parent_id is not None else None
+        diff = unified_diff(self.notebook_of(parent), draft.notebook) if parent and parent.output_dir else ""
+        return self.ctx.store.update_step(step.id, diff=diff, info={**step.info, **draft.info})
 
     def _charge(self, step: StepRecord, used: Tally, note: str = "") -> StepRecord:
         """Add the model calls of a follow-up (a fix) to the step they were made for."""

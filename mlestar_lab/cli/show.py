@@ -23,6 +23,10 @@ def fmt_seconds(value: float | None) -> str:
     return f"{minutes}m{seconds:02d}s" if minutes else f"{value:.1f}s"
 
 
+def fmt_tokens(tokens: int, cost_usd: float) -> str:
+    return f"{tokens:,} tokens, ${cost_usd:.4f} (estimated)"
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
@@ -77,6 +81,8 @@ def render_report(report: dict[str, Any]) -> str:
         f"  best score  {fmt_score(run['best_score'])}"
         + (f"  (step #{run['best_step_id']})" if run.get("best_step_id") else ""),
     ]
+    if run.get("tokens") or run.get("cost_usd"):
+        out.append(f"  model use   {fmt_tokens(run['tokens'], run['cost_usd'])}")
     if run.get("error"):
         out.append(f"  error       {run['error']}")
     sub = report.get("submission")
@@ -93,9 +99,25 @@ def render_report(report: dict[str, Any]) -> str:
             ],
         ),
     ]
+    if report.get("model_use"):
+        out += ["", "Model use by stage (tokens and estimated cost of the strategist's calls)"]
+        out.append(
+            _table(
+                ["stage", "steps", "tokens", "cost"],
+                [
+                    [u["stage"], str(u["steps"]), f"{u['tokens']:,}", f"${u['cost_usd']:.4f}"]
+                    for u in report["model_use"]
+                ],
+            )
+        )
     if report["retrieval"]:
         out += ["", "Retrieved model families"] + [
-            f"  - {f['title']}: {f['description']}" for f in report["retrieval"]
+            f"  - {f['title']}: {f['description']}" + (f"  [{f['source']}]" if f.get("source") else "")
+            for f in report["retrieval"]
+        ]
+    if report.get("sources"):
+        out += ["", "Web sources (Google Search grounding)"] + [
+            f"  - {s.get('title') or s['uri']}: {s['uri']}" for s in report["sources"]
         ]
     for outer in report["ablations"]:
         out += [

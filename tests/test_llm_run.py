@@ -1,0 +1,106 @@
+"""Whole MLE-STAR runs with the LLM strategist: the real `google-genai` client and the real
+OpenAI-compatible client against local fakes of each wire protocol, replaying scripted replies
+that are real code for the demo competition. The loop, the executor, the checkers and the gates
+are the very ones the offline strategist goes through."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fakes.demo_replies import DemoScript
+from fakes.llm_server import FakeLLMServer
+from llm_fixtures import model_env, new_key  # noqa: F401  (fixture)
+
+from mlestar_lab.agent.config import RunConfig
+from mlestar_lab.agent.lifecycle import create_run, execute_run
+from mlestar_lab.checks.submission import validate_submission
+from mlestar_lab.cli.main import main
+from mlestar_lab.report import run_report
+from mlestar_lab.store.store import RunStore
+from mlestar_lab.store.workspace import Workspace
+from mlestar_lab.task.load import load_task
+
+SMALL = dict(models=2, outer_steps=1, inner_steps=1, ensemble_rounds=1, workers=2, time_budget=240.0)
+ALL_STAGES = {"retrieval", "candidate", "merge", "ablation", "refinement", "ensemble", "submission"}
+
+
+def _run(tmp_path: Path, task_dir: Path, strategist: str, **config: object):
+    ws = Workspace(tmp_path / "ws")
+    store = RunStore(ws.db_path)
+    run = create_run(ws, store, task_dir, RunConfig(strategist=strategist, **{**SMALL, **config}))
+    return ws, store, execute_run(ws, store, run.id)
+
+
+def _assert_valid_submission(final, task_dir: Path) -> None:
+    assert final.submission_path and Path(final.submission_path).exists()
+    task = load_task(task_dir)
+    findings = validate_submission(Path(final.submission_path), task_dir / task.sample_submission_file, task)
+    assert not [f for f in findings if f.severity == "error"], findings
+
+
+def _files_containing(root: Path, secret: str) -> list[str]:
+    needle = secret.encode()
+    return [str(p) for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+@pytest.mark.slow
+def test_gemini_run_through_every_stage(tmp_path, demo_task_dir, model_env, monkeypatch, capsys):
+    key = new_key("gemini-test-key")
+    script = DemoScript(echo=key)
+    script.bad["block_coder"].append("I would add interaction features to the model.")  # no code
+    script.bad["block_extractor"].append('```json\n{"block": "feature_engineering", "reason": "x"}\n```')
+    with FakeLLMServer("gemini", script, key, model="gemini-2.5-flash") as fake:
+        fake.fail(3, 429, retry_after="0", role="retrieval")
+        fake.fail(1, 503, role="candidate_writer")
+        monkeypatch.setenv("GEMINI_API_KEY", key)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+        ws, store, final = _run(tmp_path, demo_task_dir, "gemini", model="gemini-2.5-flash")
+    assert final.status == "finished", final.error
+    _assert_valid_submission(final, demo_task_dir)
+    steps = store.steps(final.id)
+    assert ALL_STAGES <= {s.stage for s in steps}
+
+    # The real client spoke the real protocol: `:generateContent`, key in x-goog-api-key, search on retrieval.
+    assert all(s.path.endswith("models/gemini-2.5-flash:generateContent") for s in fake.seen)
+    assert [s.search for s in fake.seen if s.role == "retrieval"] == [True] * 4
+    assert [s.status for s in fake.seen if s.role == "retrieval"] == [429, 429, 429, 200]
+
+    retrieval = store.step_by_key(final.id, "retrieval")
+    assert [f["source"] for f in retrieval.info["families"]] == ["web search"] * 2
+    assert "https://example.org/tabular-benchmarks" in {s["uri"] for s in retrieval.info["llm"]["sources"]}
+    assert retrieval.tokens > 0 and retrieval.cost_usd > 0
+
+    # Safety nets: the forest candidate's bad import was debugged, the leaky merge fixed before it ran.
+    fixes = [s for s in steps if s.key.endswith("/fix1")]
+    assert fixes and fixes[0].status == "ok" and fixes[0].tokens > 0
+    merge = store.step_by_key(final.id, "merge/1")
+    assert merge.status == "ok" and "leakage_fixed" in merge.info, merge.reason
+    assert "scaler" not in merge.diff
+
+    # Repair rounds: the block extractor named a block that does not exist, the coder sent prose.
+    study = store.step_by_key(final.id, "ablation/1")
+    assert study.block == "features" and study.tokens > 0
+    refine = store.step_by_key(final.id, "refine/1/1")
+    assert refine.status == "ok" and refine.title == "Add bmi interactions"
+    transcripts = sorted((Path(final.run_dir) / "llm").glob("*.json"))
+    repairs = [json.loads(p.read_text()) for p in transcripts if json.loads(p.read_text())["repair_round"]]
+    assert {r["role"] for r in repairs} == {"block_coder", "block_extractor"}
+
+    # Tokens and cost: per step, totalled per run, shown by `mlestar show`.
+    assert final.tokens == sum(
+        json.loads(p.read_text()).get("prompt_tokens", 0) + json.loads(p.read_text()).get("output_tokens", 0)
+        for p in transcripts
+    )
+    assert final.tokens == sum(s.tokens for s in steps)
+    assert final.cost_usd == pytest.approx(sum(s.cost_usd for s in steps))
+    assert main(["--workspace", str(ws.root), "show", final.id]) == 0
+    shown = capsys.readouterr().out
+    assert f"{final.tokens:,} tokens" in shown and "Model use" in shown
+
+    # The key: echoed by the model into a candidate's code, yet in no file the run wrote.
+    ridge = next(s for s in steps if s.stage == "candidate" and "Ridge" in s.title)
+    assert "# tried key [redacted]" in (Path(ridge.output_dir) / "candidate.ipynb").read_text()
+    assert _files_containing(tmp_path / "ws", key) == []
