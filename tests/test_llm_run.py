@@ -104,3 +104,64 @@ def test_gemini_run_through_every_stage(tmp_path, demo_task_dir, model_env, monk
     ridge = next(s for s in steps if s.stage == "candidate" and "Ridge" in s.title)
     assert "# tried key [redacted]" in (Path(ridge.output_dir) / "candidate.ipynb").read_text()
     assert _files_containing(tmp_path / "ws", key) == []
+
+
+@pytest.mark.slow
+def test_openai_compatible_run_through_every_stage(tmp_path, demo_task_dir, model_env, monkeypatch):
+    """No web search here: retrieval comes from the local catalog, every other decision from the model;
+    a hung connection times out (2 s in the test config) and the call is retried."""
+    key = new_key("openai-test-key")
+    script = DemoScript()
+    with FakeLLMServer("openai", script, key, model="llama3.1") as fake:
+        fake.fail(1, 0, role="candidate_writer")  # hangs until the server stops
+        fake.fail(2, 500, role="ablation_designer")
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+        ws, store, final = _run(tmp_path, demo_task_dir, "openai", model="llama3.1")
+    assert final.status == "finished", final.error
+    _assert_valid_submission(final, demo_task_dir)
+    steps = store.steps(final.id)
+    assert ALL_STAGES <= {s.stage for s in steps}
+    assert final.strategist == "openai" and final.model == "llama3.1"
+
+    assert "retrieval" not in fake.roles(), "no web search: the catalog answers retrieval"
+    retrieval = store.step_by_key(final.id, "retrieval")
+    assert {f["source"] for f in retrieval.info["families"]} == {"catalog"}
+    assert all(s.path == "/v1/chat/completions" for s in fake.seen)
+    assert all(s.headers["Authorization"] == f"Bearer {key}" for s in fake.seen)
+    hung = [s for s in fake.seen if s.status == 0]
+    assert len(hung) == 1 and hung[0].role == "candidate_writer"
+    assert [s.status for s in fake.seen if s.role == "ablation_designer"] == [500, 500, 200]
+
+    transcripts = [json.loads(p.read_text()) for p in (Path(final.run_dir) / "llm").glob("*.json")]
+    retried = [t for t in transcripts if t["retries"]]
+    assert {t["role"] for t in retried} == {"candidate_writer", "ablation_designer"}
+    assert any("did not answer in time" in r["error"] for t in retried for r in t["retries"])
+    # A local model has no list price: its tokens are counted, its cost is 0.
+    assert final.tokens == sum(s.tokens for s in steps) > 0 and final.cost_usd == 0
+    assert _files_containing(tmp_path / "ws", key) == []
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_its_cost_cap_ends_with_a_valid_submission(
+    tmp_path, demo_task_dir, model_env, monkeypatch
+):
+    key = new_key("gemini-test-key")
+    script = DemoScript()
+    with FakeLLMServer("gemini", script, key, model="gemini-2.5-pro") as fake:
+        monkeypatch.setenv("GOOGLE_API_KEY", key)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+        # Enough for retrieval and the candidates with their reviews, far from enough for the whole loop.
+        ws, store, final = _run(tmp_path, demo_task_dir, "gemini", model="gemini-2.5-pro", max_cost_usd=0.05)
+    assert final.status == "finished", final.error
+    _assert_valid_submission(final, demo_task_dir)
+    assert final.cost_usd >= 0.05
+    calls = len(fake.roles())
+    per_call = final.cost_usd / calls
+    assert final.cost_usd - per_call < 0.05, "no call is made once the cap is reached"
+    steps = store.steps(final.id)
+    assert not [s for s in steps if s.stage in ("refinement", "ensemble") and s.output_dir]
+    events = [e.payload for e in store.events(final.id) if e.kind == "budget"]
+    assert any(e.get("stopped") == "model spend cap reached" for e in events)
+    source = store.get_step(store.step_by_key(final.id, "submission").info["source_step"])
+    assert source.stage in ("candidate", "merge") and source.score == final.best_score

@@ -7,6 +7,8 @@ every provider the same way and honours Retry-After.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
 import httpx
@@ -60,14 +62,22 @@ class GeminiClient(ChatClient):
             )
         except errors.APIError as exc:
             raise _api_error(exc) from exc
-        except httpx.TimeoutException as exc:
+        except _http_errors("TimeoutException") as exc:
             raise TransientError(f"Gemini did not answer in time ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
+        except _http_errors("TransportError") as exc:
             raise TransientError(f"cannot reach Gemini: {type(exc).__name__}: {exc}") from exc
         return _reply(response, self.model)
 
     def close(self) -> None:
         self._client.close()
+
+
+def _http_errors(name: str) -> tuple[type[Exception], ...]:
+    """`httpx.<name>` and, when installed, `httpx2.<name>`: the SDK uses the httpx2 fork if present."""
+    modules = [httpx]
+    if importlib.util.find_spec("httpx2") is not None:
+        modules.append(importlib.import_module("httpx2"))
+    return tuple(getattr(module, name) for module in modules)
 
 
 def _api_error(exc: Any) -> LLMError:
