@@ -8,7 +8,7 @@ import time
 
 import pytest
 from fakes.llm_server import FakeLLMServer
-from llm_fixtures import model_env, new_key  # noqa: F401  (fixture)
+from llm_fixtures import model_env, new_key  # noqa: F401  (model_env: a fixture)
 
 from mlestar_lab.llm.base import ChatRequest, LLMError, TransientError, parse_retry_after
 from mlestar_lab.llm.gemini import GeminiClient
@@ -28,8 +28,9 @@ def _client(fake: FakeLLMServer, key: str, timeout: float = 5.0):
     return OpenAICompatClient("gpt-4o-mini", key, fake.url, timeout)
 
 
+@pytest.mark.usefixtures("model_env")
 @pytest.mark.parametrize("protocol", ["gemini", "openai"])
-def test_a_reply_with_its_usage(protocol, model_env):
+def test_a_reply_with_its_usage(protocol):
     key = new_key("k")
     with FakeLLMServer(protocol, _echo, key, model="served-model") as fake:
         client = _client(fake, key)
@@ -51,8 +52,9 @@ def test_a_reply_with_its_usage(protocol, model_env):
         assert fake.seen[0].path == "/v1/chat/completions" and not client.supports_search
 
 
+@pytest.mark.usefixtures("model_env")
 @pytest.mark.parametrize("protocol", ["gemini", "openai"])
-def test_429_is_transient_and_carries_retry_after(protocol, model_env):
+def test_429_is_transient_and_carries_retry_after(protocol):
     key = new_key("k")
     with FakeLLMServer(protocol, _echo, key) as fake:
         fake.fail(1, 429, retry_after="7")
@@ -66,8 +68,9 @@ def test_429_is_transient_and_carries_retry_after(protocol, model_env):
     assert first.value.retry_after == 7.0 and second.value.retry_after is None
 
 
+@pytest.mark.usefixtures("model_env")
 @pytest.mark.parametrize("protocol", ["gemini", "openai"])
-def test_a_wrong_key_is_a_clear_error_not_retried(protocol, model_env):
+def test_a_wrong_key_is_a_clear_error_not_retried(protocol):
     with FakeLLMServer(protocol, _echo, "the-right-key") as fake:
         client = _client(fake, "a-wrong-key")
         with pytest.raises(LLMError) as error:
@@ -76,8 +79,9 @@ def test_a_wrong_key_is_a_clear_error_not_retried(protocol, model_env):
     assert "API_KEY" in str(error.value) and len(fake.seen) == 1
 
 
+@pytest.mark.usefixtures("model_env")
 @pytest.mark.parametrize("protocol", ["gemini", "openai"])
-def test_a_hung_connection_times_out(protocol, model_env):
+def test_a_hung_connection_times_out(protocol):
     key = new_key("k")
     with FakeLLMServer(protocol, _echo, key) as fake:
         fake.fail(1, 0)
