@@ -25,8 +25,8 @@ def new_key(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
-@pytest.fixture
-def model_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(name="model_env")
+def model_env_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No model settings from the outside; a config file with short timeouts and retry pauses."""
     for name in MODEL_ENV:
         monkeypatch.delenv(name, raising=False)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 from fakes.llm_server import FakeLLMServer
-from llm_fixtures import model_env, new_key  # noqa: F401  (model_env: a fixture)
+from llm_fixtures import model_env_fixture, new_key  # noqa: F401  (the model_env fixture)
 
 from mlestar_lab.llm.base import ChatRequest, LLMError, TransientError, parse_retry_after
 from mlestar_lab.llm.gemini import GeminiClient

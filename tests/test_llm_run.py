@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fakes.demo_replies import DemoScript
 from fakes.llm_server import FakeLLMServer
-from llm_fixtures import model_env, new_key  # noqa: F401  (model_env: a fixture)
+from llm_fixtures import model_env_fixture, new_key  # noqa: F401  (the model_env fixture)
 
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.lifecycle import create_run, execute_run
