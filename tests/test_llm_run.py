@@ -145,13 +145,20 @@ def test_openai_compatible_run_through_every_stage(tmp_path, demo_task_dir, monk
 @pytest.mark.usefixtures("model_env")
 @pytest.mark.slow
 def test_a_run_stopped_by_its_cost_cap_ends_with_a_valid_submission(tmp_path, demo_task_dir, monkeypatch):
+    """Through the CLI, as a user starts it: `mlestar run DIR --strategist gemini --model M --max-cost X`."""
     key = new_key("gemini-test-key")
     script = DemoScript()
+    workspace = tmp_path / "ws"
     with FakeLLMServer("gemini", script, key, model="gemini-2.5-pro") as fake:
         monkeypatch.setenv("GOOGLE_API_KEY", key)
         monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
         # Enough for retrieval and the candidates with their reviews, far from enough for the whole loop.
-        _, store, final = _run(tmp_path, demo_task_dir, "gemini", model="gemini-2.5-pro", max_cost_usd=0.05)
+        flags = "--strategist gemini --model gemini-2.5-pro --max-cost 0.05 --quiet --workers 2 --models 2"
+        args = [*flags.split(), "--outer-steps", "1", "--inner-steps", "1", "--ensemble-rounds", "1"]
+        assert main(["--workspace", str(workspace), "run", str(demo_task_dir), *args]) == 0
+    store = RunStore(Workspace(workspace).db_path)
+    (final,) = store.list_runs()
+    assert (final.strategist, final.model, final.config["max_cost_usd"]) == ("gemini", "gemini-2.5-pro", 0.05)
     assert final.status == "finished", final.error
     _assert_valid_submission(final, demo_task_dir)
     assert final.cost_usd >= 0.05
