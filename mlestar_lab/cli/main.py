@@ -27,7 +27,6 @@ from mlestar_lab.report import run_report
 from mlestar_lab.store.models import GATES, RunRecord
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
-from mlestar_lab.strategist.registry import AVAILABLE
 
 TASK_FLAGS = ("target", "id_column", "metric", "task_type", "n_folds", "group_column", "time_column")
 
@@ -70,7 +69,6 @@ def _add_run_options(parser: argparse.ArgumentParser, default_budget: str = "10m
     parser.add_argument(
         "--strategist",
         default="offline",
-        choices=AVAILABLE,
         help="who decides: offline (default, no key), gemini (GEMINI_API_KEY) or openai (OPENAI_API_KEY, "
         "OPENAI_BASE_URL for Ollama, vLLM, llama.cpp)",
     )
