@@ -16,7 +16,8 @@ from mlestar_lab.agent.ablation import OUTER_STEP_ROUNDS, AblationStudy
 from mlestar_lab.agent.budget import LoopPlan, ensemble_seconds, scale_plan
 from mlestar_lab.agent.context import RunContext, attempt_of
 from mlestar_lab.agent.finish import Finisher
-from mlestar_lab.agent.runner import StepRunner, charged
+from mlestar_lab.agent.runner import StepRunner
+from mlestar_lab.agent.spend import charged
 from mlestar_lab.errors import UserError
 from mlestar_lab.llm.usage import Tally
 from mlestar_lab.store.models import Stage, StepRecord

@@ -19,6 +19,7 @@ from typing import Any
 from mlestar_lab.agent.budget import MIN_NOTEBOOK_TIMEOUT
 from mlestar_lab.agent.context import Interrupted, RunContext
 from mlestar_lab.agent.review import NOTEBOOK_GATES, StepReview
+from mlestar_lab.agent.spend import charge_step, charged
 from mlestar_lab.checks.leakage import check_leakage
 from mlestar_lab.checks.usage import check_data_usage
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
@@ -143,7 +144,12 @@ class StepRunner:
                         )
                     except Exception as exc:
                         log.exception("the strategist's debugger failed on %s", call.key)
-                        self._charge(failed, used, f"; the debugger failed: {type(exc).__name__}: {exc}")
+                        charge_step(
+                            self.ctx.store,
+                            failed,
+                            used,
+                            f"; the debugger failed: {type(exc).__name__}: {exc}",
+                        )
                         break
                 if new_draft is None:
                     break
@@ -204,7 +210,7 @@ class StepRunner:
                     log.exception("the strategist's leakage fix failed on %s", call.key)
                     fixed, why = None, f"the leakage fix failed: {type(exc).__name__}: {exc}"
                     findings.append(Finding(checker="leakage", severity="info", message=why))
-            step = self._charge(step, used)
+            step = charge_step(self.ctx.store, step, used)
             if fixed is None:
                 break
             draft = fixed
@@ -277,22 +283,6 @@ class StepRunner:
         diff = unified_diff(self.notebook_of(parent), draft.notebook) if parent and parent.output_dir else ""
         return self.ctx.store.update_step(step.id, diff=diff, info={**step.info, **draft.info})
 
-    def _charge(self, step: StepRecord, used: Tally, note: str = "") -> StepRecord:
-        """Add the model calls of a follow-up (a fix) to the step they were made for."""
-        if not used.calls and not note:
-            return step
-        assert step.id is not None
-        info = dict(step.info)
-        calls = info.get("llm", {}).get("calls", []) + used.calls
-        info["llm"] = {**info.get("llm", {}), "calls": calls}
-        fields: dict[str, Any] = {
-            "tokens": step.tokens + used.tokens,
-            "cost_usd": step.cost_usd + used.cost_usd,
-        }
-        if note:
-            fields["reason"] = (step.reason or "") + note
-        return self.ctx.store.update_step(step.id, info=info, **fields)
-
     # -- reading steps back ------------------------------------------------------------------
 
     def notebook_of(self, step: StepRecord):
@@ -325,11 +315,3 @@ class StepRunner:
 
 def _blocking(findings: list[Finding]) -> bool:
     return any(f.severity == "error" and f.checker == "leakage" for f in findings)
-
-
-def charged(draft: Draft, used: Tally) -> Draft:
-    """`draft` carrying the tokens, cost and transcripts of the model calls that produced it."""
-    if used.calls:
-        draft.tokens, draft.cost_usd = used.tokens, used.cost_usd
-        draft.info = {**draft.info, **used.info()}
-    return draft

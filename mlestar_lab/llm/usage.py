@@ -29,6 +29,12 @@ class Tally:
     calls: list[str] = field(default_factory=list)
     sources: list[dict[str, str]] = field(default_factory=list)
 
+    def add(self, other: Tally) -> None:
+        self.tokens += other.tokens
+        self.cost_usd += other.cost_usd
+        self.calls.extend(other.calls)
+        self.sources.extend(s for s in other.sources if s not in self.sources)
+
     def info(self) -> dict[str, Any]:
         """The step-info entry for these calls (empty when there were none)."""
         if not self.calls:
@@ -94,10 +100,7 @@ class SpendLedger:
         """Count calls already charged (in `earlier`) in this thread's open tallies too: for work
         proposed in one place and recorded in another. The run's totals do not change."""
         for tally in getattr(self._local, "open", []):
-            tally.tokens += earlier.tokens
-            tally.cost_usd += earlier.cost_usd
-            tally.calls.extend(earlier.calls)
-            tally.sources.extend(s for s in earlier.sources if s not in tally.sources)
+            tally.add(earlier)
 
     @contextmanager
     def tally(self) -> Iterator[Tally]:
