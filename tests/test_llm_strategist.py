@@ -16,7 +16,7 @@ from mlestar_lab.errors import UserError
 from mlestar_lab.llm.usage import SpendCapReached, SpendLedger
 from mlestar_lab.notebook.candidate import blocks, get_block
 from mlestar_lab.store.models import ErrorInfo, Finding
-from mlestar_lab.strategist.base import AblationRow, Attempt, Draft, Solution
+from mlestar_lab.strategist.base import AblationRow, Attempt, Draft, ModelFamily, Solution
 from mlestar_lab.strategist.llm.parse import python_code
 from mlestar_lab.strategist.llm.prompts import role_of, template
 from mlestar_lab.strategist.llm.scripts import solution_notebook
@@ -168,3 +168,34 @@ def test_tallies_charge_each_thread_its_own_calls():
     for thread in threads:
         thread.join()
     assert seen == {"t0": 1, "t1": 2, "t2": 3, "t3": 4} and ledger.tokens == 10
+
+
+def test_the_llm_leakage_review_rewrites_what_it_flags(gemini, task):
+    strategist, _, script, _, tmp_path = gemini
+    verdict = (
+        '```json\n{"leakage": true, "findings": [{"block": "features", "message": "scaled on test"}]}\n```'
+    )
+    script.bad["leakage_checker"].append(f"{verdict}\n```python\n# %% block: features\nX = 1\n```")
+    draft = strategist.implement_plan(task, _solution(task, tmp_path).notebook, "model", "Blend two models.")
+    review = draft.info["llm_review"]["leakage"]
+    assert review["status"] == "revised" and review["verdict"]["findings"][0]["message"] == "scaled on test"
+    assert get_block(draft.notebook, "features").source == "X = 1"
+
+
+def test_a_review_that_fails_leaves_the_draft_and_says_why(gemini, task):
+    strategist, _, script, _, _ = gemini
+    script.bad["leakage_checker"].extend(['{"leakage": true}'] * 2)  # a problem, but no corrected code
+    script.bad["data_usage_checker"].append('```json\n{"all_used": false, "notes": "extra.csv unused"}\n```')
+    revised = "```python\n# %% block: load_data\nx = 2\n```"
+    script.bad["data_usage_checker"].append(
+        f'```json\n{{"all_used": false, "notes": "extra.csv"}}\n```\n{revised}'
+    )
+
+    draft = strategist.write_candidate(task, ModelFamily("ridge", "Ridge regression", "linear", "Ridge()"))
+    leakage, usage = draft.info["llm_review"]["leakage"], draft.info["llm_review"]["data_usage"]
+    assert leakage["status"] == "not reviewed" and "no ```python fence" in leakage["reason"]
+    assert usage["status"] == "revised" and get_block(draft.notebook, "load_data").source == "x = 2"
+    assert (
+        "RIDGE" not in get_block(draft.notebook, "model").source
+        and "Ridge(" in get_block(draft.notebook, "model").source
+    )
