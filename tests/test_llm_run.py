@@ -6,6 +6,7 @@ are the very ones the offline strategist goes through."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,38 @@ def test_a_run_stopped_by_its_cost_cap_ends_with_a_valid_submission(tmp_path, de
     assert any(e.get("stopped") == "model spend cap reached" for e in events)
     source = store.get_step(store.step_by_key(final.id, "submission").info["source_step"])
     assert source.stage in ("candidate", "merge") and source.score == final.best_score
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("model_env")
+def test_an_interrupted_llm_run_resumes_without_asking_again(tmp_path, demo_task_dir, monkeypatch):
+    """Stopped right after the block was chosen; the resumed run asks the model only for what is left,
+    and its token total goes on from where it was."""
+    key = new_key("gemini-test-key")
+    cancel = threading.Event()
+    script = DemoScript()
+
+    def respond(role: str, prompt: str) -> str:
+        if role == "block_extractor":
+            cancel.set()
+        return script(role, prompt)
+
+    ws = Workspace(tmp_path / "ws")
+    store = RunStore(ws.db_path)
+    with FakeLLMServer("gemini", respond, key, model="gemini-2.5-flash") as fake:
+        monkeypatch.setenv("GEMINI_API_KEY", key)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+        run = create_run(ws, store, demo_task_dir, RunConfig(strategist="gemini", **SMALL))
+        stopped = execute_run(ws, store, run.id, cancel)
+        assert stopped.status == "interrupted", stopped.error
+        asked_before = len(fake.seen)
+        final = execute_run(ws, store, run.id)
+    assert final.status == "finished", final.error
+    assert final.tokens > stopped.tokens > 0
+    assert final.tokens == sum(s.tokens for s in store.steps(run.id))
+    roles = fake.roles()
+    for role in ("retrieval", "candidate_writer", "merger", "ablation_designer", "block_extractor"):
+        assert role not in roles[asked_before:], f"{role} asked again after the resume"
+    assert "refinement_planner" in roles[asked_before:]
+    names = sorted(p.name for p in (Path(final.run_dir) / "llm").glob("*.json"))
+    assert [int(n[:4]) for n in names] == list(range(1, len(fake.seen) + 1))
