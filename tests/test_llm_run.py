@@ -14,10 +14,12 @@ from fakes.demo_replies import DemoScript
 from fakes.llm_server import FakeLLMServer
 from llm_fixtures import model_env_fixture, new_key  # noqa: F401  (the model_env fixture)
 
+from mlestar_lab.agent.answers import answer_decision
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.lifecycle import create_run, execute_run
 from mlestar_lab.checks.submission import validate_submission
 from mlestar_lab.cli.main import main
+from mlestar_lab.store.models import DecisionAnswer
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
 from mlestar_lab.task.load import load_task
@@ -207,3 +209,53 @@ def test_an_interrupted_llm_run_resumes_without_asking_again(tmp_path, demo_task
     assert "refinement_planner" in roles[asked_before:]
     names = sorted(p.name for p in (Path(final.run_dir) / "llm").glob("*.json"))
     assert [int(n[:4]) for n in names] == list(range(1, len(fake.seen) + 1))
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("model_env")
+def test_the_llm_strategist_goes_through_the_same_gates(tmp_path, demo_task_dir, monkeypatch):
+    """The user picks another block at the ablation gate and rejects the first plan with a reason; the
+    model's next plan is asked for that block and its prompt carries the user's reason."""
+    key = new_key("gemini-test-key")
+    ws = Workspace(tmp_path / "ws")
+    store = RunStore(ws.db_path)
+    answered: list[str] = []
+    stop = threading.Event()
+
+    def user(run_id: str) -> None:
+        while not stop.is_set():
+            for decision in store.decisions(run_id, status="pending"):
+                if decision.gate == "ablation":
+                    answer = DecisionAnswer(action="edit", block="model", reason="the model matters more")
+                elif "refinement" not in answered:
+                    answer = DecisionAnswer(action="reject", reason="interactions overfit on 331 rows")
+                else:
+                    answer = DecisionAnswer(action="approve")
+                answer_decision(store, run_id, decision.id or 0, answer)
+                answered.append(decision.gate)
+            stop.wait(0.05)
+
+    config = RunConfig(
+        strategist="gemini",
+        **{**SMALL, "workers": 1, "inner_steps": 2, "ensemble_rounds": 0},
+        gates={"ablation": "ask", "refinement": "ask"},
+    )
+    with FakeLLMServer("gemini", DemoScript(), key, model="gemini-2.5-flash") as fake:
+        monkeypatch.setenv("GEMINI_API_KEY", key)
+        monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+        run = create_run(ws, store, demo_task_dir, config)
+        thread = threading.Thread(target=user, args=(run.id,), daemon=True)
+        thread.start()
+        try:
+            final = execute_run(ws, store, run.id)
+        finally:
+            stop.set()
+            thread.join()
+    assert final.status == "finished", final.error
+    assert answered == ["ablation", "refinement", "refinement"]
+    first, second = store.step_by_key(run.id, "refine/1/1"), store.step_by_key(run.id, "refine/1/2")
+    assert first.status == "rejected" and first.decided_by == "user-rejected" and first.block == "model"
+    assert second.decided_by == "user-approved" and second.status == "ok"
+    plans = [s.prompt for s in fake.seen if s.role == "refinement_planner"]
+    assert len(plans) == 2 and "improve block `model`" in plans[0]
+    assert "the user said: interactions overfit on 331 rows" in plans[1]
