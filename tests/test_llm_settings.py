@@ -75,3 +75,17 @@ def test_prices_longest_prefix_user_overrides_and_free_local_models():
     assert price_of("llama3.1") == Price(0.0, 0.0)
     assert price_of("gpt-4o", {"gpt-4o": Price(1.0, 2.0)}) == Price(1.0, 2.0)
     assert Price(1.25, 10.0).cost(1_000_000, 100_000) == pytest.approx(2.25)
+
+
+def test_a_run_pins_the_resolved_model_and_stores_no_key(tmp_path, demo_task_dir, monkeypatch):
+    from mlestar_lab.agent.config import RunConfig
+    from mlestar_lab.agent.lifecycle import create_run
+    from mlestar_lab.store.store import RunStore
+    from mlestar_lab.store.workspace import Workspace
+
+    monkeypatch.setenv("GEMINI_API_KEY", "pinned-model-test-key")
+    monkeypatch.setenv("GEMINI_MODEL", "gemini-2.5-flash")
+    ws = Workspace(tmp_path / "ws")
+    run = create_run(ws, RunStore(ws.db_path), demo_task_dir, RunConfig(strategist="gemini"))
+    assert run.model == "gemini-2.5-flash" and run.config["model"] == "gemini-2.5-flash"
+    assert "pinned-model-test-key" not in run.model_dump_json()

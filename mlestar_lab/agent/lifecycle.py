@@ -40,7 +40,9 @@ RESUMABLE = ("created", "running", "interrupted", "failed")
 
 def create_run(workspace: Workspace, store: RunStore, task_dir: str | Path, config: RunConfig) -> RunRecord:
     """Read the task folder (failing fast on bad input) and record a new run with its folds."""
-    make_strategist(config.strategist, config.model, config.seed)
+    strategist = make_strategist(config.strategist, config.model, config.seed)
+    # The model the settings resolved to is pinned, so a resumed run asks the same model.
+    config = config.model_copy(update={"model": strategist.model})
     task = load_task(Path(task_dir).resolve(), dict(config.task_overrides) or None)
     run_id = workspace.new_run_id(task.name)
     run_dir = workspace.run_dir(run_id)

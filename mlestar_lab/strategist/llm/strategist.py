@@ -203,7 +203,7 @@ class LLMStrategist(Strategist):
 
     def debug(self, task: Task, draft: Draft, error: ErrorInfo, attempt: int) -> Draft | None:
         nb = draft.notebook
-        trace = error.traceback[-MAX_TRACEBACK:] if error.traceback else f"{error.ename}: {error.evalue}"
+        trace = views.plain(error.traceback)[-MAX_TRACEBACK:] or f"{error.ename}: {error.evalue}"
         prompt = render(
             "debug",
             where=f" in block {error.block}" if error.block else "",

@@ -6,13 +6,21 @@ so that a prompt never grows with the data.
 
 from __future__ import annotations
 
+import re
+
 from mlestar_lab.strategist.base import AblationRow, Attempt, Solution
 from mlestar_lab.task.metrics import get_metric
 from mlestar_lab.task.model import Task
 
 MAX_DESCRIPTION = 4000
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_COLUMNS = 60
 MAX_FILES = 40
+
+
+def plain(text: str) -> str:
+    """`text` without terminal colour codes (IPython colours its tracebacks)."""
+    return _ANSI.sub("", text or "")
 
 
 def direction(task: Task) -> str:
