@@ -137,7 +137,7 @@ class LLMStrategist(Strategist):
             name = str(choice["block"]).strip()
             if name not in {b.name for b in blocks(nb)}:
                 raise ReplyProblem(f"block {name!r} is not in the notebook; its blocks are {block_names(nb)}")
-            return BlockChoice(name, f"{str(choice['reason']).strip()}\n\nAblation summary: {summary}")
+            return BlockChoice(name, f"{str(choice['reason']).strip()} (ablation summary: {summary})")
 
         return self.session.ask(prompt, read)
 

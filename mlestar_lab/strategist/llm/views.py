@@ -54,6 +54,16 @@ def task_view(task: Task) -> str:
     ]
     if len(task.columns) > len(columns):
         lines.append(f"- … and {len(task.columns) - len(columns)} more columns")
+    lines.append(
+        "\n### The metric, exactly as the agent re-scores your out-of-fold predictions\n"
+        f"```python\n{metric.source.strip()}\n```\n"
+        + (
+            "`y_true` holds the target values and `pred` the predicted values."
+            if task.task_type == "regression"
+            else "`y_true` holds class indices (0/1 for binary, the position in the class list for "
+            "multiclass); `pred` the probability of class 1 (binary) or one column per class (multiclass)."
+        )
+    )
     description = task.description.strip()
     if description:
         cut = description[:MAX_DESCRIPTION]
