@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 
 
 @dataclass(frozen=True)
@@ -79,16 +82,10 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime
-
+    if re.fullmatch(r"\d+(?:\.\d+)?", value):
+        return float(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    import time
-
     return max(0.0, when.timestamp() - time.time())

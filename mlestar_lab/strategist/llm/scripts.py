@@ -121,7 +121,8 @@ def apply_blocks(nb: NotebookNode, changed: list[Block]) -> NotebookNode:
 
 def replace_one(nb: NotebookNode, name: str, code: str) -> NotebookNode:
     """`nb` with block `name` rewritten by a reply that holds just that block's code (a header optional)."""
-    if HEADER.match(code.splitlines()[0].strip()):
+    lines = code.strip().splitlines()
+    if lines and HEADER.match(lines[0].strip()):
         found = parse_blocks(code)
         if len(found) != 1 or found[0].name != name:
             raise ReplyProblem(f"it must hold the code of block {name} only")
