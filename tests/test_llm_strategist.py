@@ -142,12 +142,13 @@ def test_refinement_plans_see_earlier_attempts(gemini, task):
 
 
 def test_the_spend_cap_refuses_further_calls(gemini, task):
-    strategist, fake, _, ledger, _ = gemini
+    strategist, fake, _, ledger, tmp_path = gemini
     ledger.max_tokens = 1
     strategist.retrieve(task, 2)
     assert ledger.exhausted()
     with ledger.tally() as used, pytest.raises(SpendCapReached, match="tokens"):
-        strategist.retrieve(task, 1)
+        strategist.implement_plan(task, _solution(task, tmp_path).notebook, "model", "anything")
+    assert "SpendCapReached" in strategist.retrieve(task, 1)[0].source
     assert len(fake.seen) == 1 and used.tokens == 0
 
 
@@ -199,3 +200,13 @@ def test_a_review_that_fails_leaves_the_draft_and_says_why(gemini, task):
         "RIDGE" not in get_block(draft.notebook, "model").source
         and "Ridge(" in get_block(draft.notebook, "model").source
     )
+
+
+def test_retrieval_falls_back_to_the_catalog_and_says_why(gemini, task):
+    strategist, fake, script, _, _ = gemini
+    script.bad["retrieval"].extend(["I recommend gradient boosting."] * 2)
+    families = strategist.retrieve(task, 2)
+    assert len(families) == 2 and all(
+        f.source.startswith("catalog: web retrieval failed (ReplyUnusable") for f in families
+    )
+    assert [s.search for s in fake.seen] == [True, True]

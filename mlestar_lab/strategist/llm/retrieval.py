@@ -1,24 +1,31 @@
 """Retrieval: model families with Google Search grounding, or the local catalog without search.
 
-The families come back as a JSON list; names are made safe identifiers (they become step keys and
-folder names) and unique. A retrieval gate asking for more families than the model proposed is
-offered the proposed ones first, then the catalog's, without asking the model again.
+When the model's answer is unusable or the call fails, the catalog answers instead and each
+family's `source` says why, so the run goes on (and a wrong key then fails every candidate with
+its message). The families come back as a JSON list; names are made safe identifiers (they
+become step keys and folder names) and unique. A retrieval gate asking for more families than
+the model proposed is offered the proposed ones first, then the catalog's, without asking again.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+from dataclasses import replace
 
+from mlestar_lab.llm.base import LLMError
+from mlestar_lab.llm.usage import SpendCapReached
 from mlestar_lab.strategist.base import ModelFamily
 from mlestar_lab.strategist.llm.parse import json_list
 from mlestar_lab.strategist.llm.prompts import render
-from mlestar_lab.strategist.llm.session import Session
+from mlestar_lab.strategist.llm.session import ReplyUnusable, Session
 from mlestar_lab.strategist.llm.views import task_view
 from mlestar_lab.strategist.offline import families as catalog
 from mlestar_lab.task.model import Task
 
 MAX_RETRIEVED = 8
+log = logging.getLogger(__name__)
 WEB = "web search"
 
 
@@ -38,7 +45,12 @@ class Retriever:
         wanted = min(count, MAX_RETRIEVED)
         prompt = render("retrieval", count=wanted, task=task_view(task))
         required = ("name", "title", "description")
-        items = self.session.ask(prompt, lambda text: json_list(text, required), search=True)
+        try:
+            items = self.session.ask(prompt, lambda text: json_list(text, required), search=True)
+        except (ReplyUnusable, LLMError, SpendCapReached) as exc:
+            log.warning("web retrieval failed, using the local catalog: %s", exc)
+            why = f"catalog: web retrieval failed ({type(exc).__name__}: {str(exc)[:300]})"
+            return [replace(f, source=why) for f in catalog.retrieve(task, count)]
         families: list[ModelFamily] = []
         for item in items[:wanted]:
             name = _unique(_slug(item["name"]), {f.name for f in families})
