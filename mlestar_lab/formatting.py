@@ -16,3 +16,7 @@ def fmt_seconds(value: float | None) -> str:
         return "—"
     minutes, seconds = divmod(round(value), 60)
     return f"{minutes}m{seconds:02d}s" if minutes else f"{value:.1f}s"
+
+
+def fmt_tokens(tokens: int, cost_usd: float) -> str:
+    return f"{tokens:,} tokens, ${cost_usd:.4f} (estimated)"

@@ -28,6 +28,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "findings": _findings(steps),
         "failures": [_step_row(s) for s in steps if s.status in ("error", "timeout", "killed", "rejected")],
         "submission": _submission(run, steps),
+        "model_use": _model_use(steps),
+        "sources": _sources(steps),
     }
 
 
@@ -46,6 +48,8 @@ def _step_row(step: StepRecord) -> dict[str, Any]:
         "notebook": step.notebook_path,
         "reason": step.reason,
         "info": step.info,
+        "tokens": step.tokens,
+        "cost_usd": step.cost_usd,
     }
 
 
@@ -67,11 +71,43 @@ def _stages(steps: list[StepRecord]) -> list[dict[str, Any]]:
     ]
 
 
+def _model_use(steps: list[StepRecord]) -> list[dict[str, Any]]:
+    """Tokens and estimated cost of the strategist's model calls, per stage (every step counts,
+    notebook or not: retrieval and ablation choices cost tokens too)."""
+    grouped: dict[str, list[StepRecord]] = defaultdict(list)
+    for step in steps:
+        if step.tokens or step.cost_usd:
+            grouped[step.stage].append(step)
+    return [
+        {
+            "stage": stage,
+            "steps": len(grouped[stage]),
+            "tokens": sum(s.tokens for s in grouped[stage]),
+            "cost_usd": sum(s.cost_usd for s in grouped[stage]),
+        }
+        for stage in STAGE_ORDER
+        if grouped.get(stage)
+    ]
+
+
+def _sources(steps: list[StepRecord]) -> list[dict[str, str]]:
+    """The web pages retrieval was grounded on."""
+    for step in steps:
+        if step.key == "retrieval":
+            return list(step.info.get("llm", {}).get("sources", []))
+    return []
+
+
 def _retrieval(steps: list[StepRecord]) -> list[dict[str, Any]]:
     for step in steps:
         if step.key == "retrieval":
             return [
-                {"name": f["name"], "title": f["title"], "description": f["description"]}
+                {
+                    "name": f["name"],
+                    "title": f["title"],
+                    "description": f["description"],
+                    "source": f.get("source", ""),
+                }
                 for f in step.info.get("families", [])
             ]
     return []

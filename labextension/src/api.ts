@@ -154,6 +154,10 @@ export interface CreateRunRequest {
   ensemble_rounds?: number | null;
   notebook_timeout?: string | number | null;
   memory_limit_mb?: number | null;
+  /** Cap on the run's model tokens. */
+  max_tokens?: number | null;
+  /** Cap on the estimated model cost, US$. */
+  max_cost_usd?: number | null;
 }
 
 /** Body of every 4xx/5xx answer. */
@@ -177,6 +181,10 @@ export interface RunDetail {
   findings: Record<string, unknown>[];
   failures: Record<string, unknown>[];
   submission: Record<string, unknown> | null;
+  /** Tokens and estimated cost per stage. */
+  model_use: Record<string, unknown>[];
+  /** Web pages retrieval was grounded on. */
+  sources: Record<string, string>[];
   pending_decisions: Decision[];
 }
 

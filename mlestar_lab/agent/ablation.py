@@ -7,6 +7,7 @@ run in parallel, and the Δscore table goes to the strategist, which chooses the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from mlestar_lab.agent.context import RunContext
 from mlestar_lab.agent.gates import Gatekeeper
 from mlestar_lab.agent.runner import StepRunner
+from mlestar_lab.llm.usage import Tally
 from mlestar_lab.notebook.candidate import blocks
 from mlestar_lab.store.models import StepRecord
 from mlestar_lab.strategist.base import AblationRow, AblationVariant, Draft
@@ -21,6 +23,7 @@ from mlestar_lab.strategist.base import AblationRow, AblationVariant, Draft
 # An outer step is started only if an ablation (its variants run `workers` at a time, about two
 # rounds) and one batch of refinements fit: an ablation without refinement only costs time.
 OUTER_STEP_ROUNDS = 3
+log = logging.getLogger(__name__)
 
 
 class AblationStudy:
@@ -47,14 +50,24 @@ class AblationStudy:
         summary = self.ctx.store.step_by_key(self.ctx.run.id, f"ablation/{t}")
         if summary is not None:
             return summary.block
+        used = Tally()  # the strategist's calls only: each variant step carries its own
         if earlier is not None:
             table = [AblationRow(**row) for row in earlier.info["table"]]
         else:
-            table = self._run(t, base, reserve)
-        choice = self.ctx.strategist.choose_block(
-            self.ctx.task, self.steps.solution(self.best() or base), table, refined
-        )
-        block, reason = (choice.block, choice.reason) if choice else (None, "no block left to refine")
+            table = self._run(t, base, reserve, used)
+        with self.ctx.spend.tally() as choosing:
+            try:
+                choice = self.ctx.strategist.choose_block(
+                    self.ctx.task, self.steps.solution(self.best() or base), table, refined
+                )
+            except Exception as exc:
+                log.exception("the strategist failed to choose a block in outer step %d", t)
+                choice = None
+                failure = f"the strategist failed to choose a block: {type(exc).__name__}: {exc}"
+            else:
+                failure = "no block left to refine"
+        used.add(choosing)
+        block, reason = (choice.block, choice.reason) if choice else (None, failure)
         if earlier is not None:
             reason = f"{reason} ({_reuse_note(earlier, base)})"
         decided: dict[str, Any] = {}
@@ -69,11 +82,14 @@ class AblationStudy:
                 "base_step": base.id,
                 "chosen": block,
                 "reused_from": earlier.id if earlier else None,
+                **used.info(),
             },
             block=block,
             plan=reason,
             parent_id=base.id,
             score=base.score,
+            tokens=used.tokens,
+            cost_usd=used.cost_usd,
             **decided,
         )
         return block
@@ -137,9 +153,19 @@ class AblationStudy:
                 return summary
         return None
 
-    def _run(self, t: int, base: StepRecord, reserve: float) -> list[AblationRow]:
+    def _run(self, t: int, base: StepRecord, reserve: float, used: Tally) -> list[AblationRow]:
         solution = self.steps.solution(base)
-        variants = self.ctx.strategist.design_ablation(self.ctx.task, solution)
+        with self.ctx.spend.tally() as designing:
+            try:
+                variants = self.ctx.strategist.design_ablation(self.ctx.task, solution)
+            except Exception as exc:
+                log.exception("the strategist failed to design ablation study %d", t)
+                error = f"{type(exc).__name__}: {exc}"
+                self.ctx.store.add_event(
+                    self.ctx.run.id, "strategist_failed", {"key": f"ablation/{t}", "error": error}
+                )
+                variants = []
+        used.add(designing)
         runs = [
             (
                 lambda i=i, v=v: self.steps.run(

@@ -29,8 +29,15 @@ class Budget:
     wait at once), the clock stands still.
     """
 
-    def __init__(self, total: float, spent_before: float = 0.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        total: float,
+        spent_before: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        exhausted: Callable[[], bool] | None = None,
+    ):
         self.total = total
+        self._exhausted = exhausted
         self._spent_before = spent_before
         self._clock = clock
         self._start = clock()
@@ -67,7 +74,10 @@ class Budget:
         return max(MIN_NOTEBOOK_TIMEOUT, min(cap, self.remaining() - reserve))
 
     def allows(self, seconds: float, reserve: float = 0.0) -> bool:
-        """Whether work expected to take `seconds` still fits before the reserve."""
+        """Whether work expected to take `seconds` still fits before the reserve (and the model spend
+        cap, when there is one, is not reached: then no new work starts and the run finishes)."""
+        if self._exhausted is not None and self._exhausted():
+            return False
         return self.remaining() - reserve >= seconds
 
 

@@ -31,6 +31,12 @@ class RunConfig(BaseModel):
     memory_limit_mb: int | None = Field(default=None, ge=64)
     debug_retries: int = Field(default=2, ge=0)
     task_overrides: dict[str, str | int] = Field(default_factory=dict)
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="Cap on the run's model tokens; then the run finishes with its best."
+    )
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, description="Cap on the run's estimated model cost in US dollars, likewise."
+    )
     gates: dict[str, GateMode] = Field(
         default_factory=dict, description="Gate → 'ask' to wait for a user's decision there; others are auto."
     )

@@ -10,6 +10,7 @@ from mlestar_lab.agent.budget import Budget
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.verify import ScoreVerifier
 from mlestar_lab.executor.pool import ExecutorPool
+from mlestar_lab.llm.usage import SpendLedger
 from mlestar_lab.store.models import RunRecord, StepRecord
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
@@ -37,6 +38,7 @@ class RunContext:
     memory_limit_mb: int
     threads_per_notebook: int
     cancel: threading.Event = field(default_factory=threading.Event)
+    spend: SpendLedger = field(default_factory=SpendLedger)
 
     def better(self, new: float | None, old: float | None) -> bool:
         """Whether `new` strictly improves on `old` for this task's metric."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mlestar_lab.agent.budget import Budget
@@ -21,6 +22,7 @@ from mlestar_lab.agent.verify import ScoreVerifier
 from mlestar_lab.errors import UserError
 from mlestar_lab.executor.pool import ExecutorPool
 from mlestar_lab.fsutil import atomic_write_text
+from mlestar_lab.llm.usage import SpendLedger
 from mlestar_lab.store.models import RunRecord
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
@@ -38,7 +40,9 @@ RESUMABLE = ("created", "running", "interrupted", "failed")
 
 def create_run(workspace: Workspace, store: RunStore, task_dir: str | Path, config: RunConfig) -> RunRecord:
     """Read the task folder (failing fast on bad input) and record a new run with its folds."""
-    make_strategist(config.strategist, config.model, config.seed)
+    strategist = make_strategist(config.strategist, config.model, config.seed)
+    # The model the settings resolved to is pinned, so a resumed run asks the same model.
+    config = config.model_copy(update={"model": strategist.model})
     task = load_task(Path(task_dir).resolve(), dict(config.task_overrides) or None)
     run_id = workspace.new_run_id(task.name)
     run_dir = workspace.run_dir(run_id)
@@ -93,7 +97,12 @@ def _execute_locked(
     task = load_run_task(run)
     train = read_table(Path(task.root) / task.train_file)
     memory = config.memory_limit_mb or default_memory_limit_mb(config.workers)
-    budget = Budget(config.time_budget, spent_before=run.elapsed_seconds)
+    ledger = SpendLedger(config.max_tokens, config.max_cost_usd, run.tokens, run.cost_usd)
+    ledger.on_change = _spend_recorder(store, run.id, ledger)
+    budget = Budget(config.time_budget, spent_before=run.elapsed_seconds, exhausted=ledger.exhausted)
+    strategist = make_strategist(
+        config.strategist, config.model, config.seed, ledger=ledger, run_dir=Path(run.run_dir)
+    )
     run = store.update_run(run.id, status="running", error=None)
     with ExecutorPool(config.workers) as pool:
         ctx = RunContext(
@@ -102,7 +111,7 @@ def _execute_locked(
             run=run,
             config=config,
             task=task,
-            strategist=make_strategist(config.strategist, config.model, config.seed),
+            strategist=strategist,
             pool=pool,
             budget=budget,
             verifier=ScoreVerifier(task, train),
@@ -110,6 +119,7 @@ def _execute_locked(
             memory_limit_mb=memory,
             threads_per_notebook=pool.threads_per_notebook,
             cancel=cancel or threading.Event(),
+            spend=ledger,
         )
         try:
             Agent(ctx).run()
@@ -129,3 +139,17 @@ def _execute_locked(
             )
             raise
     return store.update_run(run.id, status="finished", elapsed_seconds=budget.elapsed())
+
+
+def _spend_recorder(store: RunStore, run_id: str, ledger: SpendLedger) -> Callable[[int, float], None]:
+    """Keep the run's token and cost totals current; announce once that the spend cap is reached."""
+    announced = threading.Event()
+
+    def record(tokens: int, cost_usd: float) -> None:
+        store.update_run(run_id, tokens=tokens, cost_usd=cost_usd)
+        if ledger.exhausted() and not announced.is_set():
+            announced.set()
+            payload = {"stopped": "model spend cap reached", "tokens": tokens, "cost_usd": cost_usd}
+            store.add_event(run_id, "budget", payload)
+
+    return record

@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 from mlestar_lab.agent.ablation import OUTER_STEP_ROUNDS, AblationStudy
@@ -17,7 +17,9 @@ from mlestar_lab.agent.budget import LoopPlan, ensemble_seconds, scale_plan
 from mlestar_lab.agent.context import RunContext, attempt_of
 from mlestar_lab.agent.finish import Finisher
 from mlestar_lab.agent.runner import StepRunner
+from mlestar_lab.agent.spend import charged
 from mlestar_lab.errors import UserError
+from mlestar_lab.llm.usage import Tally
 from mlestar_lab.store.models import Stage, StepRecord
 from mlestar_lab.strategist.base import Attempt, Draft, ModelFamily
 
@@ -27,6 +29,14 @@ SUBMISSION_RESERVE = 5.0
 MAX_OUTER_STEPS = 12
 # The whole catalog, when the retrieval gate offers the user every family to choose from.
 MAX_FAMILIES = 100
+
+
+@dataclass(frozen=True)
+class FailedPlan:
+    """A refinement plan the strategist failed to make, and the model calls spent on it."""
+
+    error: Exception
+    used: Tally
 
 
 class RunFailed(UserError):
@@ -80,7 +90,8 @@ class Agent:
         key = "retrieval"
         step = self.ctx.store.step_by_key(self.ctx.run.id, key)
         if step is None:
-            families = self.ctx.strategist.retrieve(self.ctx.task, self.ctx.config.models)
+            with self.ctx.spend.tally() as used:
+                families = self.ctx.strategist.retrieve(self.ctx.task, self.ctx.config.models)
             if not families:
                 raise RunFailed("the strategist retrieved no model family for this task")
             families, decided = self._ask_retrieval(families)
@@ -88,8 +99,10 @@ class Agent:
                 key,
                 "retrieval",
                 f"Retrieved {len(families)} model families",
-                {"families": [asdict(f) for f in families]},
+                {"families": [asdict(f) for f in families], **used.info()},
                 plan="\n".join(f"{f.title}: {f.description}" for f in families),
+                tokens=used.tokens,
+                cost_usd=used.cost_usd,
                 **decided,
             )
         return [ModelFamily(**f) for f in step.info["families"]]
@@ -206,9 +219,11 @@ class Agent:
 
     def _refinement_batch(
         self, t: int, k: int, plan: LoopPlan, current: StepRecord, block: str, history: list[Attempt]
-    ) -> tuple[list[tuple[str, Draft | None]], bool]:
-        """Up to `workers` plans on the same base, each seeing the earlier ones; True when out of ideas."""
-        batch: list[tuple[str, Draft | None]] = []
+    ) -> tuple[list[tuple[str, Draft | FailedPlan | None]], bool]:
+        """Up to `workers` plans on the same base, each seeing the earlier ones; True when out of ideas.
+
+        A plan the strategist failed to make ends the batch; its failure is recorded as the step."""
+        batch: list[tuple[str, Draft | FailedPlan | None]] = []
         pending = list(history)
         for j in range(k, min(k + self.ctx.config.workers, plan.inner_steps + 1)):
             key = f"refine/{t}/{j}"
@@ -217,19 +232,30 @@ class Agent:
                 batch.append((key, None))
                 pending.append(attempt_of(existing, block))
                 continue
-            draft = self.ctx.strategist.plan_refinement(
-                self.ctx.task, self.steps.solution(current), block, pending
-            )
+            with self.ctx.spend.tally() as used:
+                try:
+                    draft = self.ctx.strategist.plan_refinement(
+                        self.ctx.task, self.steps.solution(current), block, pending
+                    )
+                except Exception as exc:
+                    batch.append((key, FailedPlan(exc, used)))
+                    return batch, False
             if draft is None:
                 return batch, True
-            batch.append((key, draft))
+            batch.append((key, charged(draft, used)))
             pending.append(Attempt(draft.title, draft.plan, "running", None, None, block))
         return batch, False
 
     def _run_refinement(
-        self, key: str, draft: Draft | None, parent: StepRecord
+        self, key: str, draft: Draft | FailedPlan | None, parent: StepRecord
     ) -> Callable[[], StepRecord | None]:
-        return lambda: self.steps.run(key, "refinement", lambda: draft, parent=parent, reserve=self.reserve)
+        def make() -> Draft | None:
+            if isinstance(draft, FailedPlan):
+                self.ctx.spend.attribute(draft.used)
+                raise draft.error
+            return draft
+
+        return lambda: self.steps.run(key, "refinement", make, parent=parent, reserve=self.reserve)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from nbformat import NotebookNode
 
 from mlestar_lab.agent.context import RunContext
 from mlestar_lab.agent.gates import Gatekeeper
+from mlestar_lab.agent.spend import charge_step
 from mlestar_lab.checks.leakage import check_leakage
 from mlestar_lab.checks.usage import check_data_usage
 from mlestar_lab.fsutil import write_notebook
@@ -66,15 +67,18 @@ class StepReview:
             return store.update_step(
                 step.id, decided_by="user-approved", decision_reason=answer.reason, reason=None
             ), draft
-        try:
-            edited = self._edited(call, draft, answer)
-        except PlanNotUnderstood as exc:
-            return self._refused(step, answer, f"the edited plan could not be carried out: {exc}"), draft
-        except Exception as exc:
-            log.exception("the strategist failed on the edited plan of %s", call.key)
-            name = self.ctx.strategist.name
-            why = f"the {name} strategist failed on the edited plan: {type(exc).__name__}: {exc}"
-            return self._refused(step, answer, why), draft
+        edited: Draft | None = None
+        with self.ctx.spend.tally() as used:  # an LLM strategist may call its model to carry out a plan
+            try:
+                edited = self._edited(call, draft, answer)
+            except PlanNotUnderstood as exc:
+                failure = f"the edited plan could not be carried out: {exc}"
+            except Exception as exc:
+                log.exception("the strategist failed on the edited plan of %s", call.key)
+                name = self.ctx.strategist.name
+                failure = f"the {name} strategist failed on the edited plan: {type(exc).__name__}: {exc}"
+        if edited is None:
+            return charge_step(store, self._refused(step, answer, failure), used), draft
         notebook, title = edited.notebook, edited.title
         write_notebook(notebook, Path(step.output_dir or "") / contract.INPUT_NOTEBOOK)
         parent = call.parent
@@ -91,7 +95,7 @@ class StepReview:
             decision_reason=answer.reason,
             reason=None,
         )
-        return step, edited
+        return charge_step(store, step, used), edited
 
     def _refused(self, step: StepRecord, answer: DecisionAnswer, reason: str) -> StepRecord:
         """An edit that could not be applied: the step is not run, the user's plan and why are kept."""

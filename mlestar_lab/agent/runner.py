@@ -19,10 +19,12 @@ from typing import Any
 from mlestar_lab.agent.budget import MIN_NOTEBOOK_TIMEOUT
 from mlestar_lab.agent.context import Interrupted, RunContext
 from mlestar_lab.agent.review import NOTEBOOK_GATES, StepReview
+from mlestar_lab.agent.spend import charge_step, charged
 from mlestar_lab.checks.leakage import check_leakage
 from mlestar_lab.checks.usage import check_data_usage
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
 from mlestar_lab.fsutil import write_notebook
+from mlestar_lab.llm.usage import Tally
 from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import read
 from mlestar_lab.notebook.diff import unified_diff
@@ -84,14 +86,15 @@ class StepRunner:
         call = StepCall(key, stage, parent, params or {}, reserve)
         step = self.ctx.store.step_by_key(self.ctx.run.id, key)
         if step is None:
-            try:
-                draft = make_draft()
-            except Exception as exc:
-                log.exception("the strategist failed on %s", key)
-                return self._strategist_failed(key, stage, parent, exc)
+            with self.ctx.spend.tally() as used:
+                try:
+                    draft = make_draft()
+                except Exception as exc:
+                    log.exception("the strategist failed on %s", key)
+                    return self._strategist_failed(key, stage, parent, exc, used)
             if draft is None:
                 return None
-            step = self._add(key, stage, draft, parent)
+            step = self._add(key, stage, charged(draft, used), parent)
         else:
             draft = self.draft_of(step)
         if not step.finished and step.attempt == 0 and stage in NOTEBOOK_GATES:
@@ -101,7 +104,7 @@ class StepRunner:
         return self._debug_chain(call, step, draft)
 
     def _strategist_failed(
-        self, key: str, stage: Stage, parent: StepRecord | None, exc: Exception
+        self, key: str, stage: Stage, parent: StepRecord | None, exc: Exception, used: Tally
     ) -> StepRecord:
         """A proposal that crashed is recorded as a failed step; the run goes on without it."""
         now = time.time()
@@ -117,6 +120,9 @@ class StepRunner:
                 finished_at=now,
                 reason=f"the {self.ctx.strategist.name} strategist failed: {type(exc).__name__}: {exc}",
                 error=ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc()),
+                tokens=used.tokens,
+                cost_usd=used.cost_usd,
+                info=used.info(),
             )
         )
 
@@ -131,13 +137,23 @@ class StepRunner:
             if fixed is None:
                 if not self.ctx.budget.allows(MIN_NOTEBOOK_TIMEOUT, call.reserve):
                     break
-                try:
-                    new_draft = self.ctx.strategist.debug(self.ctx.task, failed_draft, failed.error, attempt)
-                except Exception:
-                    log.exception("the strategist's debugger failed on %s", call.key)
-                    break
+                with self.ctx.spend.tally() as used:
+                    try:
+                        new_draft = self.ctx.strategist.debug(
+                            self.ctx.task, failed_draft, failed.error, attempt
+                        )
+                    except Exception as exc:
+                        log.exception("the strategist's debugger failed on %s", call.key)
+                        charge_step(
+                            self.ctx.store,
+                            failed,
+                            used,
+                            f"; the debugger failed: {type(exc).__name__}: {exc}",
+                        )
+                        break
                 if new_draft is None:
                     break
+                new_draft = charged(new_draft, used)
                 new_draft.title = new_draft.title or f"{draft.title} (fix {attempt})"
                 fixed = self._add(fix_key, call.stage, new_draft, call.parent, attempt=attempt, fixes=failed)
                 draft = new_draft
@@ -187,11 +203,19 @@ class StepRunner:
         for _ in range(LEAKAGE_FIX_ROUNDS):
             if not _blocking(findings):
                 break
-            fixed = self.ctx.strategist.fix_leakage(task, draft, findings)
+            with self.ctx.spend.tally() as used:
+                try:
+                    fixed = self.ctx.strategist.fix_leakage(task, draft, findings)
+                except Exception as exc:
+                    log.exception("the strategist's leakage fix failed on %s", call.key)
+                    fixed, why = None, f"the leakage fix failed: {type(exc).__name__}: {exc}"
+                    findings.append(Finding(checker="leakage", severity="info", message=why))
+            step = charge_step(self.ctx.store, step, used)
             if fixed is None:
                 break
             draft = fixed
             write_notebook(draft.notebook, Path(step.output_dir or "") / contract.INPUT_NOTEBOOK)
+            step = self._record_fix(step, draft)
             findings = check_leakage(draft.notebook, task)
         findings += check_data_usage(draft.notebook, task)
         if _blocking(findings):
@@ -251,6 +275,13 @@ class StepRunner:
         else:
             fields.update(status=result.status, error=result.error, reason=result.reason)
         return self.ctx.store.update_step(step.id, findings=findings, **fields)
+
+    def _record_fix(self, step: StepRecord, draft: Draft) -> StepRecord:
+        """The step as it will run: the fixed notebook's diff against its parent, the fix's notes."""
+        assert step.id is not None
+        parent = self.ctx.store.get_step(step.parent_id) if step.parent_id is not None else None
+        diff = unified_diff(self.notebook_of(parent), draft.notebook) if parent and parent.output_dir else ""
+        return self.ctx.store.update_step(step.id, diff=diff, info={**step.info, **draft.info})
 
     # -- reading steps back ------------------------------------------------------------------
 

@@ -66,8 +66,15 @@ def _add_run_options(parser: argparse.ArgumentParser, default_budget: str = "10m
         "--time-budget", default=default_budget, help="wall clock for the whole run, e.g. 10m"
     )
     parser.add_argument("--workers", type=int, help="notebooks executed at once (default: number of cores)")
-    parser.add_argument("--strategist", default="offline", help="who decides: offline (default)")
-    parser.add_argument("--model", help="model name for LLM strategists")
+    parser.add_argument(
+        "--strategist",
+        default="offline",
+        help="who decides: offline (default, no key), gemini (GEMINI_API_KEY) or openai (OPENAI_API_KEY, "
+        "OPENAI_BASE_URL for Ollama, vLLM, llama.cpp)",
+    )
+    parser.add_argument("--model", help="model name for LLM strategists, e.g. gemini-2.5-pro")
+    parser.add_argument("--max-tokens", type=int, help="cap on the run's model tokens")
+    parser.add_argument("--max-cost", type=float, help="cap on the run's estimated model cost in US dollars")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--models", type=int, help="M: model families retrieved (default 4)")
     parser.add_argument("--outer-steps", type=int, help="T: ablation/refinement rounds (default 4)")
@@ -90,6 +97,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         "seed": args.seed,
         "time_budget": parse_duration(args.time_budget),
     }
+    if args.max_tokens is not None:
+        values["max_tokens"] = args.max_tokens
+    if args.max_cost is not None:
+        values["max_cost_usd"] = args.max_cost
     for name in ("workers", "models", "outer_steps", "inner_steps", "ensemble_rounds"):
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)

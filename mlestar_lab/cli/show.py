@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlestar_lab.agent.lock import agent_alive
-from mlestar_lab.formatting import fmt_delta, fmt_score, fmt_seconds
+from mlestar_lab.formatting import fmt_delta, fmt_score, fmt_seconds, fmt_tokens
 from mlestar_lab.store.models import RunRecord
 
 
@@ -63,6 +63,8 @@ def render_report(report: dict[str, Any]) -> str:
         f"  best score  {fmt_score(run['best_score'])}"
         + (f"  (step #{run['best_step_id']})" if run.get("best_step_id") else ""),
     ]
+    if run.get("tokens") or run.get("cost_usd"):
+        out.append(f"  model use   {fmt_tokens(run['tokens'], run['cost_usd'])}")
     if run.get("error"):
         out.append(f"  error       {run['error']}")
     sub = report.get("submission")
@@ -79,9 +81,25 @@ def render_report(report: dict[str, Any]) -> str:
             ],
         ),
     ]
+    if report.get("model_use"):
+        out += ["", "Model use by stage (tokens and estimated cost of the strategist's calls)"]
+        out.append(
+            _table(
+                ["stage", "steps", "tokens", "cost"],
+                [
+                    [u["stage"], str(u["steps"]), f"{u['tokens']:,}", f"${u['cost_usd']:.4f}"]
+                    for u in report["model_use"]
+                ],
+            )
+        )
     if report["retrieval"]:
         out += ["", "Retrieved model families"] + [
-            f"  - {f['title']}: {f['description']}" for f in report["retrieval"]
+            f"  - {f['title']}: {f['description']}" + (f"  [{f['source']}]" if f.get("source") else "")
+            for f in report["retrieval"]
+        ]
+    if report.get("sources"):
+        out += ["", "Web sources (Google Search grounding)"] + [
+            f"  - {s.get('title') or s['uri']}: {s['uri']}" for s in report["sources"]
         ]
     for outer in report["ablations"]:
         out += [

@@ -103,6 +103,8 @@ class RunService:
             "outer_steps": request.outer_steps,
             "inner_steps": request.inner_steps,
             "ensemble_rounds": request.ensemble_rounds,
+            "max_tokens": request.max_tokens,
+            "max_cost_usd": request.max_cost_usd,
         }
         values.update({name: value for name, value in optional.items() if value is not None})
         return request_model(RunConfig, values)

@@ -34,6 +34,10 @@ class CreateRunRequest(BaseModel):
     ensemble_rounds: int | None = Field(default=None, ge=0)
     notebook_timeout: str | float | None = None
     memory_limit_mb: int | None = Field(default=None, ge=64)
+    max_tokens: int | None = Field(default=None, gt=0, description="Cap on the run's model tokens.")
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, description="Cap on the estimated model cost, US$."
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -57,6 +61,8 @@ class RunDetail(BaseModel):
     findings: list[dict[str, Any]]
     failures: list[dict[str, Any]]
     submission: dict[str, Any] | None
+    model_use: list[dict[str, Any]] = Field(description="Tokens and estimated cost per stage.")
+    sources: list[dict[str, str]] = Field(description="Web pages retrieval was grounded on.")
     pending_decisions: list[Decision]
 
 
