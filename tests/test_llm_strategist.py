@@ -12,11 +12,10 @@ from fakes.demo_replies import FEATURES, RIDGE, DemoScript, solution
 from fakes.llm_server import FakeLLMServer
 from llm_fixtures import model_env_fixture, new_key  # noqa: F401  (the model_env fixture)
 
-from mlestar_lab.errors import UserError
 from mlestar_lab.llm.usage import SpendCapReached, SpendLedger
 from mlestar_lab.notebook.candidate import blocks, get_block
 from mlestar_lab.store.models import ErrorInfo, Finding
-from mlestar_lab.strategist.base import AblationRow, Attempt, Draft, ModelFamily, Solution
+from mlestar_lab.strategist.base import AblationRow, Attempt, Draft, ModelFamily, PlanNotUnderstood, Solution
 from mlestar_lab.strategist.llm.parse import python_code
 from mlestar_lab.strategist.llm.prompts import role_of, template
 from mlestar_lab.strategist.llm.scripts import solution_notebook
@@ -79,7 +78,7 @@ def test_implement_plan_rewrites_only_the_named_block(gemini, task):
     assert unchanged == ["load_data", "model", "train_and_save"]
     assert fake.roles() == ["block_coder", "leakage_checker"]
     assert "Add bmi interactions." in fake.seen[0].prompt and ledger.tokens > 0
-    with pytest.raises(UserError, match="no block 'features_v2'; its blocks are load_data, features"):
+    with pytest.raises(PlanNotUnderstood, match="no block 'features_v2'; its blocks are load_data, features"):
         strategist.implement_plan(task, base.notebook, "features_v2", "x")
 
 
