@@ -1,0 +1,149 @@
+"""pull → the loop runs the imported notebook as a candidate → push → status → submit, all through
+the real `kaggle` client against the fake Kaggle API; failures leave the run intact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from fakes.kaggle_server import DROP, FakeKaggle, FakeKernel
+from kaggle_fixtures import TOKEN
+
+from mlestar_lab.agent.config import RunConfig
+from mlestar_lab.agent.lifecycle import execute_run
+from mlestar_lab.kaggle.client import KaggleSession
+from mlestar_lab.kaggle.errors import KaggleAuthError, KaggleNotFound, KaggleUnavailable, NotebookImportError
+from mlestar_lab.kaggle.importer import import_notebook, parameter_defaults
+from mlestar_lab.kaggle.pull import pull_kernel
+from mlestar_lab.kaggle.push import PushOptions, kernel_status, push_kernel
+from mlestar_lab.kaggle.submit import submit_run
+from mlestar_lab.store.workspace import Workspace
+
+pytest_plugins = ("kaggle_fixtures",)
+
+LOAD = """import numpy as np
+import pandas as pd
+train = pd.read_csv('/kaggle/input/tiny-titanic/train.csv')
+test = pd.read_csv("../input/tiny-titanic/test.csv")"""
+MODEL = """from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import cross_val_predict
+features = ['Age', 'Fare', 'Pclass']
+model = LogisticRegression(max_iter=500)
+oof = cross_val_predict(model, train[features], train['Survived'], cv=5, method='predict_proba')[:, 1]
+val_auc = roc_auc_score(train['Survived'], oof)"""
+SCORE = "print(f'Final Validation Performance: {val_auc}')"
+SUBMIT = """model.fit(train[features], train['Survived'])
+pd.DataFrame({'PassengerId': test['PassengerId'], 'Survived': model.predict_proba(test[features])[:, 1]}).to_csv(
+    '/kaggle/working/submission.csv', index=False)"""
+
+
+def kaggle_notebook(*cells: tuple[str, str]) -> str:
+    nb = nbformat.v4.new_notebook()
+    for kind, text in cells:
+        nb.cells.append(nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text))
+    return nbformat.writes(nb)
+
+
+def public_kernel(*, with_score: bool = True) -> FakeKernel:
+    source = kaggle_notebook(
+        ("md", "# Load the data"),
+        ("code", "!pip install -q something"),
+        ("code", LOAD),
+        ("code", "train.head()"),
+        ("md", "## Model"),
+        ("code", MODEL + ("\n" + SCORE if with_score else "")),
+        ("md", "## Submission"),
+        ("code", SUBMIT),
+    )
+    return FakeKernel("someone", "simple-logreg", "Simple LogReg", source, competition_sources=["tiny-titanic"])
+
+
+def test_pull_run_push_status_submit(fake_kaggle: FakeKaggle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    fake_kaggle.add_kernel(public_kernel())
+    workspace = Workspace(tmp_path / "ws")
+    store = workspace.open_store()
+    session = KaggleSession()
+    config = RunConfig(time_budget=240, workers=2, models=1, outer_steps=0, inner_steps=0, ensemble_rounds=0)
+
+    result = pull_kernel(session, workspace, store, "someone/simple-logreg", config, None, tmp_path)
+    assert Path(result.task_dir) == (tmp_path / "tiny-titanic").resolve()  # downloaded for the kernel
+    assert result.imported.blocks == ["load-the-data", "model", "submission"]
+    imported = nbformat.read(Path(result.run.run_dir) / result.run.config["starting_notebooks"][0], as_version=4)
+    code = "\n".join(c.source for c in imported.cells if c.cell_type == "code")
+    assert "/kaggle/" not in code and "../input" not in code
+    assert "f'{DATA_DIR}/train.csv'" in code and "f'{OUTPUT_DIR}/submission.csv'" in code
+    assert "# mlestar: shell command disabled" in code
+
+    run = execute_run(workspace, store, result.run.id)
+    assert run.status == "finished", run.error
+    step = next(s for s in store.steps(run.id) if s.key.startswith("candidate/import-"))
+    assert step.status == "ok" and step.score is not None and 0.5 < step.score <= 1.0
+    assert step.title == "Imported from Kaggle: someone/simple-logreg"
+    assert any(f.checker == "score" for f in step.findings)  # its own validation: not verifiable on our folds
+    assert any(s.key.startswith("candidate/1-") and s.status == "ok" for s in store.steps(run.id))
+
+    pushed = push_kernel(session, store, run, PushOptions(gpu=True))
+    saved = fake_kaggle.saved_kernels[-1]
+    assert saved["slug"] == pushed.info["kernel"] and saved["slug"].startswith("tester/mlestar-")
+    assert saved["competitionDataSources"] == ["tiny-titanic"]
+    assert saved["enableInternet"] is False and saved["isPrivate"] is True and saved["enableGpu"] is True
+    notebook = nbformat.reads(saved["text"], as_version=4)
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+    parameters = next(c.source for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assert "DATA_DIR = '/kaggle/input/tiny-titanic'" in parameters and "OUTPUT_DIR = '/kaggle/working'" in parameters
+    assert str(tmp_path) not in saved["text"] and TOKEN not in saved["text"]
+    metadata = json.loads((Path(run.run_dir) / "kaggle/kernel/kernel-metadata.json").read_text())
+    assert metadata["competition_sources"] == ["tiny-titanic"] and metadata["enable_internet"] is False
+
+    assert kernel_status(session, store, run).info["kernel_status"] == "complete"
+
+    submitted = submit_run(session, store, run, "first try")
+    sent = fake_kaggle.submissions[-1]
+    assert sent["data"] == Path(run.submission_path or "").read_bytes()
+    assert sent["submissionDescription"] == "first try" and sent["competitionName"] == "tiny-titanic"
+    assert submitted.key == "kaggle/submit/1" and submitted.info["ref"] == sent["ref"]
+
+    before = [s.model_dump() for s in store.steps(run.id)]
+    for method, failure, error in [
+        ("CreateSubmission", 404, KaggleNotFound),
+        ("StartSubmissionUpload", DROP, KaggleUnavailable),
+        ("SaveKernel", 401, KaggleAuthError),
+    ]:
+        fake_kaggle.fail = {method: failure}
+        with pytest.raises(error):
+            if method == "SaveKernel":
+                push_kernel(session, store, run, PushOptions())
+            else:
+                submit_run(session, store, run, None)
+    assert [s.model_dump() for s in store.steps(run.id)] == before
+    assert store.get_run(run.id).status == "finished"
+    assert TOKEN.encode() not in (workspace.root / "mlestar.db").read_bytes()
+
+
+def test_a_notebook_without_the_score_line_names_the_likely_variable():
+    nb = nbformat.reads(public_kernel(with_score=False).source, as_version=4)
+    with pytest.raises(NotebookImportError, match=r"never prints .*--score-variable val_auc"):
+        import_notebook(nb, "someone/simple-logreg", {"tiny-titanic"}, parameter_defaults("/data"))
+    imported = import_notebook(nb, "x/y", {"tiny-titanic"}, parameter_defaults("/data"), score_variable="val_auc")
+    assert imported.blocks[-1] == "score"
+    assert "Final Validation Performance: {float(val_auc)}" in imported.notebook.cells[-1].source
+    with pytest.raises(NotebookImportError, match="never assigns 'nope'"):
+        import_notebook(nb, "x/y", {"tiny-titanic"}, parameter_defaults("/data"), score_variable="nope")
+
+
+def test_a_notebook_reading_other_data_is_refused_with_the_paths():
+    source = kaggle_notebook(("code", "import pandas as pd\nv = pd.read_csv('/kaggle/input/glove/vectors.csv')"))
+    with pytest.raises(NotebookImportError, match="/kaggle/input/glove"):
+        import_notebook(nbformat.reads(source, as_version=4), "x/y", {"tiny-titanic"}, parameter_defaults("/d"))
+
+
+def test_pull_of_an_unknown_kernel_is_a_clear_404_and_creates_no_run(fake_kaggle, tmp_path):
+    workspace = Workspace(tmp_path / "ws")
+    store = workspace.open_store()
+    with pytest.raises(KaggleNotFound, match="pulling kernel someone/missing-kernel"):
+        pull_kernel(KaggleSession(), workspace, store, "someone/missing-kernel", RunConfig(), None, tmp_path)
+    assert store.list_runs() == []
