@@ -12,36 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.kaggle_server import FakeCompetition, FakeKaggle
-
-TOKEN = "KGAT_fake0000000000000000000000"
-
-TRAIN = "PassengerId,Age,Fare,Pclass,Survived\n" + "".join(
-    f"{i},{20 + i % 37},{5 + (i * 7) % 90}.5,{1 + i % 3},{int((i * 7) % 90 > 40)}\n" for i in range(1, 121)
-)
-TEST = "PassengerId,Age,Fare,Pclass\n" + "".join(
-    f"{i},{20 + i % 37},{5 + (i * 7) % 90}.5,{1 + i % 3}\n" for i in range(121, 161)
-)
-SAMPLE = "PassengerId,Survived\n" + "".join(f"{i},0\n" for i in range(121, 161))
-
-
-def titanic_like() -> FakeCompetition:
-    """A small binary competition whose train.csv comes zipped inside the data archive, like Kaggle's."""
-    from fakes.kaggle_server import zip_bytes
-
-    return FakeCompetition(
-        slug="tiny-titanic",
-        title="Tiny Titanic",
-        evaluation_metric="Area Under Receiver Operating Characteristic Curve",
-        description="Predict survival.",
-        pages={"Description": "Who survived?", "Evaluation": "Submissions are scored on AUC."},
-        files={
-            "train.csv.zip": zip_bytes({"train.csv": TRAIN.encode()}),
-            "test.csv": TEST.encode(),
-            "sample_submission.csv": SAMPLE.encode(),
-            "extra/notes.txt": b"fare in pounds\n",
-        },
-    )
+from fakes.kaggle_data import KAGGLE_HOME, TOKEN, titanic_like
+from fakes.kaggle_server import FakeKaggle
 
 
 @pytest.fixture
@@ -50,7 +22,7 @@ def fake_kaggle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fak
 
     fake = FakeKaggle(token=TOKEN).start()
     fake.add_competition(titanic_like())
-    home = tmp_path / "home"
+    home = tmp_path / KAGGLE_HOME
     home.mkdir()
     for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR", "KAGGLE_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes.kaggle_data import KAGGLE_HOME, SAMPLE, TEST, TOKEN
 from fakes.kaggle_server import DROP, FakeCompetition, FakeKaggle
-from kaggle_fixtures import SAMPLE, TEST, TOKEN
 
 from mlestar_lab.cli.main import main
 from mlestar_lab.kaggle.client import KaggleSession
@@ -46,7 +46,11 @@ def test_an_unsupported_metric_is_named_and_the_files_still_arrive(fake_kaggle: 
             "map-comp",
             "Mapping",
             "MAP@{K}",
-            {"train.csv": b"id,y\n1,a\n", "test.csv": TEST.encode(), "sample_submission.csv": SAMPLE.encode()},
+            {
+                "train.csv": b"id,y\n1,a\n",
+                "test.csv": TEST.encode(),
+                "sample_submission.csv": SAMPLE.encode(),
+            },
         )
     )
     result = download_competition(KaggleSession(), "map-comp", tmp_path / "m")
@@ -76,7 +80,7 @@ def test_failures_are_clear_and_leave_no_folder(fake_kaggle, tmp_path, failure, 
     fake_kaggle.fail["DownloadDataFiles"] = failure
     with pytest.raises(error, match=words):
         download_competition(KaggleSession(), "tiny-titanic", tmp_path / "t")
-    assert list(tmp_path.iterdir()) == [tmp_path / "home"]
+    assert list(tmp_path.iterdir()) == [tmp_path / KAGGLE_HOME]
 
 
 def test_an_unknown_competition_is_a_404_before_anything_is_written(fake_kaggle, tmp_path):
@@ -87,7 +91,9 @@ def test_an_unknown_competition_is_a_404_before_anything_is_written(fake_kaggle,
 
 def test_missing_credentials_say_exactly_what_to_set(fake_kaggle, monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("KAGGLE_API_TOKEN")
-    with pytest.raises(KaggleAuthError, match="set KAGGLE_API_TOKEN=<token>.*KAGGLE_USERNAME and KAGGLE_KEY"):
+    with pytest.raises(
+        KaggleAuthError, match=r"set KAGGLE_API_TOKEN=<token>.*KAGGLE_USERNAME and KAGGLE_KEY"
+    ):
         find_credentials()
     monkeypatch.setenv("KAGGLE_USERNAME", "tester")
     with pytest.raises(KaggleAuthError, match="KAGGLE_KEY is not set"):
@@ -98,7 +104,7 @@ def test_missing_credentials_say_exactly_what_to_set(fake_kaggle, monkeypatch, t
 
 def test_a_legacy_kaggle_json_key_is_sent_as_basic_auth(fake_kaggle, monkeypatch, tmp_path):
     monkeypatch.delenv("KAGGLE_API_TOKEN")
-    config = tmp_path / "home" / ".kaggle"
+    config = tmp_path / KAGGLE_HOME / ".kaggle"
     config.mkdir()
     (config / "kaggle.json").write_text(json.dumps({"username": "legacy", "key": "0123456789abcdef" * 2}))
     fake_kaggle.keys["legacy"] = "0123456789abcdef" * 2
@@ -109,7 +115,17 @@ def test_a_legacy_kaggle_json_key_is_sent_as_basic_auth(fake_kaggle, monkeypatch
 
 
 def test_the_cli_downloads_and_reports(fake_kaggle, tmp_path, capsys):
-    code = main(["--workspace", str(tmp_path / "ws"), "kaggle", "download", "tiny-titanic", "--dir", str(tmp_path / "d")])
+    code = main(
+        [
+            "--workspace",
+            str(tmp_path / "ws"),
+            "kaggle",
+            "download",
+            "tiny-titanic",
+            "--dir",
+            str(tmp_path / "d"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "Tiny Titanic" in out and "metric: auc" in out
     assert TOKEN not in out

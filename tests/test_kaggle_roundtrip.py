@@ -8,8 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from fakes.kaggle_data import TOKEN
 from fakes.kaggle_server import DROP, FakeKaggle, FakeKernel
-from kaggle_fixtures import TOKEN
 
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.lifecycle import execute_run
@@ -36,14 +36,17 @@ oof = cross_val_predict(model, train[features], train['Survived'], cv=5, method=
 val_auc = roc_auc_score(train['Survived'], oof)"""
 SCORE = "print(f'Final Validation Performance: {val_auc}')"
 SUBMIT = """model.fit(train[features], train['Survived'])
-pd.DataFrame({'PassengerId': test['PassengerId'], 'Survived': model.predict_proba(test[features])[:, 1]}).to_csv(
+proba = model.predict_proba(test[features])[:, 1]
+pd.DataFrame({'PassengerId': test['PassengerId'], 'Survived': proba}).to_csv(
     '/kaggle/working/submission.csv', index=False)"""
 
 
 def kaggle_notebook(*cells: tuple[str, str]) -> str:
     nb = nbformat.v4.new_notebook()
     for kind, text in cells:
-        nb.cells.append(nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text))
+        nb.cells.append(
+            nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text)
+        )
     return nbformat.writes(nb)
 
 
@@ -58,10 +61,14 @@ def public_kernel(*, with_score: bool = True) -> FakeKernel:
         ("md", "## Submission"),
         ("code", SUBMIT),
     )
-    return FakeKernel("someone", "simple-logreg", "Simple LogReg", source, competition_sources=["tiny-titanic"])
+    return FakeKernel(
+        "someone", "simple-logreg", "Simple LogReg", source, competition_sources=["tiny-titanic"]
+    )
 
 
-def test_pull_run_push_status_submit(fake_kaggle: FakeKaggle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_pull_run_push_status_submit(
+    fake_kaggle: FakeKaggle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.chdir(tmp_path)
     fake_kaggle.add_kernel(public_kernel())
     workspace = Workspace(tmp_path / "ws")
@@ -72,7 +79,9 @@ def test_pull_run_push_status_submit(fake_kaggle: FakeKaggle, tmp_path: Path, mo
     result = pull_kernel(session, workspace, store, "someone/simple-logreg", config, None, tmp_path)
     assert Path(result.task_dir) == (tmp_path / "tiny-titanic").resolve()  # downloaded for the kernel
     assert result.imported.blocks == ["load-the-data", "model", "submission"]
-    imported = nbformat.read(Path(result.run.run_dir) / result.run.config["starting_notebooks"][0], as_version=4)
+    imported = nbformat.read(
+        Path(result.run.run_dir) / result.run.config["starting_notebooks"][0], as_version=4
+    )
     code = "\n".join(c.source for c in imported.cells if c.cell_type == "code")
     assert "/kaggle/" not in code and "../input" not in code
     assert "f'{DATA_DIR}/train.csv'" in code and "f'{OUTPUT_DIR}/submission.csv'" in code
@@ -94,7 +103,10 @@ def test_pull_run_push_status_submit(fake_kaggle: FakeKaggle, tmp_path: Path, mo
     notebook = nbformat.reads(saved["text"], as_version=4)
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
     parameters = next(c.source for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
-    assert "DATA_DIR = '/kaggle/input/tiny-titanic'" in parameters and "OUTPUT_DIR = '/kaggle/working'" in parameters
+    assert (
+        "DATA_DIR = '/kaggle/input/tiny-titanic'" in parameters
+        and "OUTPUT_DIR = '/kaggle/working'" in parameters
+    )
     assert str(tmp_path) not in saved["text"] and TOKEN not in saved["text"]
     metadata = json.loads((Path(run.run_dir) / "kaggle/kernel/kernel-metadata.json").read_text())
     assert metadata["competition_sources"] == ["tiny-titanic"] and metadata["enable_internet"] is False
@@ -128,7 +140,9 @@ def test_a_notebook_without_the_score_line_names_the_likely_variable():
     nb = nbformat.reads(public_kernel(with_score=False).source, as_version=4)
     with pytest.raises(NotebookImportError, match=r"never prints .*--score-variable val_auc"):
         import_notebook(nb, "someone/simple-logreg", {"tiny-titanic"}, parameter_defaults("/data"))
-    imported = import_notebook(nb, "x/y", {"tiny-titanic"}, parameter_defaults("/data"), score_variable="val_auc")
+    imported = import_notebook(
+        nb, "x/y", {"tiny-titanic"}, parameter_defaults("/data"), score_variable="val_auc"
+    )
     assert imported.blocks[-1] == "score"
     assert "Final Validation Performance: {float(val_auc)}" in imported.notebook.cells[-1].source
     with pytest.raises(NotebookImportError, match="never assigns 'nope'"):
@@ -136,9 +150,13 @@ def test_a_notebook_without_the_score_line_names_the_likely_variable():
 
 
 def test_a_notebook_reading_other_data_is_refused_with_the_paths():
-    source = kaggle_notebook(("code", "import pandas as pd\nv = pd.read_csv('/kaggle/input/glove/vectors.csv')"))
+    source = kaggle_notebook(
+        ("code", "import pandas as pd\nv = pd.read_csv('/kaggle/input/glove/vectors.csv')")
+    )
     with pytest.raises(NotebookImportError, match="/kaggle/input/glove"):
-        import_notebook(nbformat.reads(source, as_version=4), "x/y", {"tiny-titanic"}, parameter_defaults("/d"))
+        import_notebook(
+            nbformat.reads(source, as_version=4), "x/y", {"tiny-titanic"}, parameter_defaults("/d")
+        )
 
 
 def test_pull_of_an_unknown_kernel_is_a_clear_404_and_creates_no_run(fake_kaggle, tmp_path):

@@ -66,7 +66,8 @@ def run_kaggle_command(args: argparse.Namespace, workspace: Workspace, store: Ru
         result = download_competition(session, args.competition, target, force=args.force)
         print(f"{result.competition.title}: {len(result.files)} files in {result.task_dir}")
         print(
-            f"metric: {result.competition.metric or 'unsupported'} (Kaggle: {result.competition.evaluation_metric})"
+            f"metric: {result.competition.metric or 'unsupported'} "
+            f"(Kaggle: {result.competition.evaluation_metric})"
         )
         for problem in result.problems:
             print(f"warning: {problem}", file=sys.stderr)

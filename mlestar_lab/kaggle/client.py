@@ -89,8 +89,8 @@ class KaggleSession:
             status = exc.response.status_code if exc.response is not None else None
             if status == 401:
                 return KaggleAuthError(
-                    f"Kaggle rejected the credentials from {self.credentials.source} while {what} (HTTP 401); "
-                    f"{HOW_TO_SET}"
+                    f"Kaggle rejected the credentials from {self.credentials.source} while {what} "
+                    f"(HTTP 401); {HOW_TO_SET}"
                 )
             if status == 403:
                 return KaggleError(

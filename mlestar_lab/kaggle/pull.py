@@ -66,7 +66,8 @@ def fetch_kernel(session: KaggleSession, ref: str) -> PulledKernel:
         language = str(meta.get("language") or "").lower()
         if language != "python":
             raise NotebookImportError(
-                f"{ref} is written in {language or 'an unknown language'}; only Python kernels can be imported"
+                f"{ref} is written in {language or 'an unknown language'}; "
+                "only Python kernels can be imported"
             )
         text = (Path(folder) / meta["code_file"]).read_text(encoding="utf-8")
     if str(meta.get("kernel_type")).lower() == "notebook":

@@ -68,7 +68,8 @@ def kaggle_notebook(store: RunStore, run: RunRecord, step: StepRecord, competiti
             else ""
         )
         raise UserError(
-            f"#{step.id} {step.title} blends predictions saved on this machine, so it cannot run on Kaggle alone{hint}"
+            f"#{step.id} {step.title} blends predictions saved on this machine, "
+            f"so it cannot run on Kaggle alone{hint}"
         )
     nb = set_parameters(
         nb,

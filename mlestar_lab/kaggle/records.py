@@ -52,7 +52,7 @@ def competition_of(run: RunRecord, override: str | None) -> CompetitionInfo:
     info = read_competition(run.task_dir)
     if info is None:
         raise UserError(
-            f"run {run.id}'s task folder was not downloaded with `mlestar kaggle download`, so its competition "
-            "is unknown; pass --competition NAME"
+            f"run {run.id}'s task folder was not downloaded with `mlestar kaggle download`, "
+            "so its competition is unknown; pass --competition NAME"
         )
     return info

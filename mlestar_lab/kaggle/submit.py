@@ -48,7 +48,8 @@ def submit_run(
     answer = getattr(response, "message", "") or ""
     if answer == UPLOAD_FAILED or not getattr(response, "ref", None):
         raise KaggleUnavailable(
-            f"Kaggle did not take the submission to {info.slug} ({answer or 'no reference returned'}); retry later"
+            f"Kaggle did not take the submission to {info.slug} "
+            f"({answer or 'no reference returned'}); retry later"
         )
     details = {
         "competition": info.slug,
@@ -68,8 +69,8 @@ def _submit_kernel(
     pushed = latest(store, run, PUSH)
     if pushed is None:
         raise UserError(
-            f"{slug} accepts notebook submissions only: push the solution first (`mlestar kaggle push {run.id}`), "
-            "then submit"
+            f"{slug} accepts notebook submissions only: push the solution first "
+            f"(`mlestar kaggle push {run.id}`), then submit"
         )
     kernel, version = pushed.info["kernel"], pushed.info.get("version")
     response = session.call(

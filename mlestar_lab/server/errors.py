@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from tornado.web import HTTPError
 
 from mlestar_lab.errors import RunNotFound, UserError
+from mlestar_lab.kaggle.errors import KaggleNotFound, KaggleUnavailable
 from mlestar_lab.store.decisions import DecisionConflict, DecisionNotFound
 from mlestar_lab.store.store import StepNotFound, StoreConflict
 
@@ -33,7 +34,9 @@ class BadRequest(UserError):
     """A request the server cannot read: malformed JSON, a bad query argument, a path outside the root."""
 
 
-NOT_FOUND = (RunNotFound, StepNotFound, DecisionNotFound)
+NOT_FOUND = (RunNotFound, StepNotFound, DecisionNotFound, KaggleNotFound)
+# Kaggle itself failed or the connection to it dropped: the request was fine, the upstream was not.
+BAD_GATEWAY = (KaggleUnavailable,)
 CONFLICT = (DecisionConflict, StoreConflict, RunBusy)
 
 
@@ -46,6 +49,8 @@ def translate(exc: BaseException) -> tuple[int, str] | None:
         return 404, str(exc)
     if isinstance(exc, CONFLICT):
         return 409, str(exc)
+    if isinstance(exc, BAD_GATEWAY):
+        return 502, str(exc)
     if isinstance(exc, UserError):
         return 400, str(exc)
     return None

@@ -23,6 +23,7 @@ ERRORS = {
     403: "Not authenticated or forbidden.",
     404: "Unknown run, step or decision.",
     409: "Conflict: already answered, already running, or not running.",
+    502: "Kaggle failed or the connection to it dropped; retrying later may work.",
 }
 
 
