@@ -13,7 +13,9 @@ from fakes.kaggle_server import DROP, FakeKaggle, FakeKernel
 
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.lifecycle import execute_run
+from mlestar_lab.cli.main import main
 from mlestar_lab.kaggle.client import KaggleSession
+from mlestar_lab.kaggle.download import COMPETITION_FILE
 from mlestar_lab.kaggle.errors import KaggleAuthError, KaggleNotFound, KaggleUnavailable, NotebookImportError
 from mlestar_lab.kaggle.importer import import_notebook, parameter_defaults
 from mlestar_lab.kaggle.pull import pull_kernel
@@ -119,6 +121,17 @@ def test_pull_run_push_status_submit(
     assert sent["submissionDescription"] == "first try" and sent["competitionName"] == "tiny-titanic"
     assert submitted.key == "kaggle/submit/1" and submitted.info["ref"] == sent["ref"]
 
+    info_file = Path(run.task_dir) / COMPETITION_FILE
+    info = json.loads(info_file.read_text())
+    info_file.write_text(json.dumps({**info, "kernels_only": True}))  # a code competition
+    code_submission = submit_run(session, store, run, "as code")
+    sent = fake_kaggle.submissions[-1]
+    assert sent["kernelSlug"] == pushed.info["kernel"].split("/")[1] and sent["fileName"] == "submission.csv"
+    assert (
+        code_submission.key == "kaggle/submit/2" and code_submission.info["kernel"] == pushed.info["kernel"]
+    )
+    info_file.write_text(json.dumps(info))
+
     before = [s.model_dump() for s in store.steps(run.id)]
     for method, failure, error in [
         ("CreateSubmission", 404, KaggleNotFound),
@@ -134,6 +147,9 @@ def test_pull_run_push_status_submit(
     assert [s.model_dump() for s in store.steps(run.id)] == before
     assert store.get_run(run.id).status == "finished"
     assert TOKEN.encode() not in (workspace.root / "mlestar.db").read_bytes()
+    written = [p for p in Path(run.run_dir).rglob("*") if p.is_file()]
+    assert any(p.name == "executed.ipynb" for p in written)
+    assert not [p for p in written if TOKEN.encode() in p.read_bytes()]
 
 
 def test_a_notebook_without_the_score_line_names_the_likely_variable():
@@ -165,3 +181,34 @@ def test_pull_of_an_unknown_kernel_is_a_clear_404_and_creates_no_run(fake_kaggle
     with pytest.raises(KaggleNotFound, match="pulling kernel someone/missing-kernel"):
         pull_kernel(KaggleSession(), workspace, store, "someone/missing-kernel", RunConfig(), None, tmp_path)
     assert store.list_runs() == []
+
+
+def test_the_cli_pulls_without_running_and_refuses_a_notebook_without_a_score(fake_kaggle, tmp_path, capsys):
+    fake_kaggle.add_kernel(public_kernel())
+    fake_kaggle.add_kernel(
+        FakeKernel(
+            "someone",
+            "no-score-here",
+            "No score here",
+            public_kernel(with_score=False).source,
+            ["tiny-titanic"],
+        )
+    )
+    workspace = tmp_path / "ws"
+    task = tmp_path / "task"
+    assert (
+        main(["--workspace", str(workspace), "kaggle", "download", "tiny-titanic", "--dir", str(task)]) == 0
+    )
+    args = ["--workspace", str(workspace), "kaggle", "pull", "--task", str(task), "--no-run"]
+    assert main([*args, "https://www.kaggle.com/code/someone/simple-logreg"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "imported as blocks load-the-data, model, submission" in err
+        and "f'{OUTPUT_DIR}/submission.csv'" in err
+    )
+    (run,) = Workspace(workspace).open_store().list_runs()
+    assert run.status == "created" and run.config["starting_notebooks"]
+
+    assert main([*args, "someone/no-score-here"]) == 2
+    assert "--score-variable val_auc" in capsys.readouterr().err
+    assert len(Workspace(workspace).open_store().list_runs()) == 1

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from mlestar_lab.kaggle.credentials import HOW_TO_SET, Credentials, find_credentials
 from mlestar_lab.kaggle.errors import KaggleAuthError, KaggleError, KaggleNotFound, KaggleUnavailable
-from mlestar_lab.store.redact import redact
+from mlestar_lab.store.redact import env_secrets, redact
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class KaggleSession:
         return str(response.username)
 
     def redact(self, text: str) -> str:
-        return redact(text, self.credentials.secrets + _env_secrets())
+        return redact(text, self.credentials.secrets + env_secrets())
 
     def translate(self, exc: BaseException, what: str) -> KaggleError:
         """The one mapping from whatever the client raised to a message saying what to do."""
@@ -137,12 +137,6 @@ def _configured_api(credentials: Credentials) -> Any:
     api.config_values = values
     api._authenticated = True
     return api
-
-
-def _env_secrets() -> list[str]:
-    from mlestar_lab.store.redact import env_secrets
-
-    return env_secrets()
 
 
 def _first_line(exc: BaseException) -> str:

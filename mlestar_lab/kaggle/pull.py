@@ -130,4 +130,6 @@ def _task_folder(session: KaggleSession, kernel: PulledKernel, task_dir: Path | 
     existing = read_competition(folder) if folder.is_dir() else None
     if existing is not None and existing.slug == slug:
         return folder.resolve()
+    if folder.is_dir() and any(folder.iterdir()):
+        raise UserError(f"{folder} exists but was not downloaded for {slug}; pass --task {folder} to use it")
     return Path(download_competition(session, slug, folder).task_dir)
