@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 from fakes.kaggle_data import TOKEN
 from fakes.kaggle_server import DROP, FakeKaggle, FakeKernel
@@ -98,6 +99,7 @@ def test_pull_run_push_status_submit(
     assert any(s.key.startswith("candidate/1-") and s.status == "ok" for s in store.steps(run.id))
 
     pushed = push_kernel(session, store, run, PushOptions(gpu=True))
+    assert pushed.info["source_step"] == store.get_run(run.id).best_step_id
     saved = fake_kaggle.saved_kernels[-1]
     assert saved["slug"] == pushed.info["kernel"] and saved["slug"].startswith("tester/mlestar-")
     assert saved["competitionDataSources"] == ["tiny-titanic"]
@@ -110,6 +112,18 @@ def test_pull_run_push_status_submit(
         and "OUTPUT_DIR = '/kaggle/working'" in parameters
     )
     assert str(tmp_path) not in saved["text"] and TOKEN not in saved["text"]
+    kernel = tmp_path / "kernel.ipynb"
+    kernel.write_text(saved["text"])
+    out = tmp_path / "kernel-out"
+    out.mkdir()  # /kaggle/working always exists on Kaggle
+    papermill.execute_notebook(  # runs alone: no run folder, no saved folds, no member predictions
+        str(kernel),
+        str(tmp_path / "ran.ipynb"),
+        parameters={"DATA_DIR": run.task_dir, "OUTPUT_DIR": str(out)},
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    assert (out / "submission.csv").read_text().splitlines()[0] == "PassengerId,Survived"
     metadata = json.loads((Path(run.run_dir) / "kaggle/kernel/kernel-metadata.json").read_text())
     assert metadata["competition_sources"] == ["tiny-titanic"] and metadata["enable_internet"] is False
 

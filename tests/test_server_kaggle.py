@@ -49,3 +49,10 @@ async def test_push_and_submit_refuse_a_run_without_a_solution(
     assert status == 400 and "no kernel on Kaggle yet" in body["message"]
     status, body = await api("POST", "runs", "no-such-run", "kaggle", "submit", body={})
     assert status == 404
+
+
+async def test_pull_of_a_missing_kernel_is_a_404_and_starts_nothing(api: Any, fake_kaggle: FakeKaggle):
+    status, body = await api("POST", "kaggle", "pull", body={"kernel": "someone/missing-kernel"})
+    assert status == 404 and "pulling kernel someone/missing-kernel" in body["message"]
+    status, body = await api("GET", "runs")
+    assert body["runs"] == []

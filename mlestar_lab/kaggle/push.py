@@ -10,6 +10,7 @@ kernel folder (`<run>/kaggle/kernel/`) stays on disk for inspection.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import clean_copy, parameters, read, set_parameters
 from mlestar_lab.store.models import RunRecord, StepRecord
 from mlestar_lab.store.store import RunStore
-from mlestar_lab.store.workspace import safe_name
 
 KERNEL_DIR = "kaggle/kernel"
 CODE_FILE = "notebook.ipynb"
@@ -108,7 +108,7 @@ def push_kernel(session: KaggleSession, store: RunStore, run: RunRecord, options
     competition = competition_of(run, options.competition)
     step = final_step(store, run, options.step_id)
     nb = kaggle_notebook(store, run, step, competition.slug)
-    slug = safe_name(f"mlestar-{run.id}", "mlestar-kernel")[:50].strip("-")
+    slug = kernel_slug(run)
     ref = f"{session.username}/{slug}"
     folder = Path(run.run_dir) / KERNEL_DIR
     metadata = {
@@ -144,6 +144,12 @@ def push_kernel(session: KaggleSession, store: RunStore, run: RunRecord, options
         "kernel_status": "queued",
     }
     return record(store, run, PUSH, f"Kaggle kernel {ref}", info, parent_id=step.id, score=step.score)
+
+
+def kernel_slug(run: RunRecord) -> str:
+    """`mlestar-<run id>` as Kaggle slugifies titles (letters, digits, '-'; at most 50 characters), so
+    the title can be the slug itself and every push of a run is a new version of one kernel."""
+    return re.sub(r"[^a-z0-9]+", "-", f"mlestar-{run.id}".lower())[:50].strip("-")
 
 
 def _invalid_sources(response: Any) -> str:
