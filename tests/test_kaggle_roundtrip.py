@@ -77,7 +77,7 @@ def test_pull_run_push_status_submit(
     workspace = Workspace(tmp_path / "ws")
     store = workspace.open_store()
     session = KaggleSession()
-    config = RunConfig(time_budget=240, workers=2, models=1, outer_steps=0, inner_steps=0, ensemble_rounds=0)
+    config = RunConfig(time_budget=240, workers=2, models=1, outer_steps=1, inner_steps=2, ensemble_rounds=0)
 
     result = pull_kernel(session, workspace, store, "someone/simple-logreg", config, None, tmp_path)
     assert Path(result.task_dir) == (tmp_path / "tiny-titanic").resolve()  # downloaded for the kernel
@@ -97,6 +97,14 @@ def test_pull_run_push_status_submit(
     assert step.title == "Imported from Kaggle: someone/simple-logreg"
     assert any(f.checker == "score" for f in step.findings)  # its own validation: not verifiable on our folds
     assert any(s.key.startswith("candidate/1-") and s.status == "ok" for s in store.steps(run.id))
+    # Fare separates the classes, so the imported logistic regression is the best candidate and the
+    # outer step refines it: its estimator's hyper-parameters, nothing else of the block.
+    assert run.best_step_id == step.id
+    refinements = [s for s in store.steps(run.id) if s.stage == "refinement"]
+    assert refinements and all(s.parent_id == step.id and s.block == "model" for s in refinements)
+    assert refinements[0].title == "LogisticRegression: weaker regularisation"
+    assert refinements[0].status == "ok"
+    assert "-model = LogisticRegression(max_iter=500)" in refinements[0].diff
 
     pushed = push_kernel(session, store, run, PushOptions(gpu=True))
     assert pushed.info["source_step"] == store.get_run(run.id).best_step_id
