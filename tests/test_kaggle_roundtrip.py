@@ -234,3 +234,18 @@ def test_the_cli_pulls_without_running_and_refuses_a_notebook_without_a_score(fa
     assert main([*args, "someone/no-score-here"]) == 2
     assert "--score-variable val_auc" in capsys.readouterr().err
     assert len(Workspace(workspace).open_store().list_runs()) == 1
+
+
+def test_a_script_kernel_is_imported_with_one_block_per_paragraph(fake_kaggle, tmp_path):
+    script = LOAD + "\n\n\n" + MODEL + "\n" + SCORE + "\n\n\n" + SUBMIT + "\n"
+    fake_kaggle.add_kernel(
+        FakeKernel("someone", "plain-script", "Plain script", script, ["tiny-titanic"], kernel_type="script")
+    )
+    workspace = Workspace(tmp_path / "ws")
+    store = workspace.open_store()
+    result = pull_kernel(
+        KaggleSession(), workspace, store, "someone/plain-script", RunConfig(), None, tmp_path
+    )
+    assert len(result.imported.blocks) == 3
+    assert [b.startswith("cell-") for b in result.imported.blocks] == [True, True, True]
+    assert "f'{OUTPUT_DIR}/submission.csv'" in "".join(result.imported.rewrites)

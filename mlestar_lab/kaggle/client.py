@@ -135,7 +135,6 @@ def _configured_api(credentials: Credentials) -> Any:
     if credentials.key:
         values["key"] = credentials.key
     api.config_values = values
-    api._authenticated = True
     return api
 
 

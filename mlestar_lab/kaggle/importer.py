@@ -77,7 +77,7 @@ def import_notebook(
         code, edits = rewrite_literals(cell.source, mapper)
         rewrites += [f"{e.old} → {e.new}" for e in edits]
         code = _SHELL.sub(r"\1# mlestar: shell command disabled (candidates run offline): \2", code)
-        if sections and sections[-1][0] == heading and isinstance(cells[-1], tuple):
+        if heading is not None and sections and sections[-1][0] == heading and isinstance(cells[-1], tuple):
             sections[-1][1].append(code)
         else:
             sections.append((heading, [code]))
