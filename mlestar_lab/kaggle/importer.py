@@ -27,7 +27,7 @@ from nbformat import NotebookNode
 from mlestar_lab import safe_ast
 from mlestar_lab.checks.source import code_cells
 from mlestar_lab.kaggle.errors import NotebookImportError
-from mlestar_lab.kaggle.paths import kaggle_to_local, rewrite_literals
+from mlestar_lab.kaggle.paths import Mapper, kaggle_to_local, rewrite_literals
 from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import Block, blocks, new_notebook
 from mlestar_lab.store.workspace import safe_name
@@ -61,27 +61,7 @@ def import_notebook(
 ) -> ImportedNotebook:
     """The candidate made from Kaggle notebook `source` (`ref` = OWNER/KERNEL, for messages)."""
     unknown: set[str] = set()
-    mapper = kaggle_to_local(competitions, unknown)
-    rewrites: list[str] = []
-    sections: list[tuple[str | None, list[str]]] = []
-    heading: str | None = None
-    cells: list[NotebookNode | tuple[str | None, int]] = []
-    for cell in source.cells:
-        if cell.cell_type == "markdown":
-            found = _HEADING.findall(cell.source)
-            heading = found[-1] if found else heading
-            cells.append(nbformat.v4.new_markdown_cell(cell.source))
-            continue
-        if cell.cell_type != "code" or not cell.source.strip():
-            continue
-        code, edits = rewrite_literals(cell.source, mapper)
-        rewrites += [f"{e.old} → {e.new}" for e in edits]
-        code = _SHELL.sub(r"\1# mlestar: shell command disabled (candidates run offline): \2", code)
-        if heading is not None and sections and sections[-1][0] == heading and isinstance(cells[-1], tuple):
-            sections[-1][1].append(code)
-        else:
-            sections.append((heading, [code]))
-            cells.append((heading, len(sections) - 1))
+    layout, sections, rewrites = _group(source, kaggle_to_local(competitions, unknown))
     if unknown:
         raise NotebookImportError(
             f"{ref} reads {', '.join(sorted(unknown))}, which the task folder does not have (only the "
@@ -92,7 +72,7 @@ def import_notebook(
         raise NotebookImportError(f"{ref} has no code cells to import")
     names = _block_names([h for h, _ in sections])
     nb = new_notebook([], parameters, {"title": f"Imported from Kaggle: {ref}", "source": {"kaggle": ref}})
-    for item in cells:
+    for item in layout:
         if isinstance(item, tuple):
             index = item[1]
             code = "\n\n".join(sections[index][1])
@@ -102,6 +82,37 @@ def import_notebook(
     warnings = _check_outputs(nb)
     nb = _with_score(nb, ref, score_variable)
     return ImportedNotebook(nb, [b.name for b in blocks(nb)], rewrites, warnings)
+
+
+Section = tuple[str | None, list[str]]
+
+
+def _group(
+    source: NotebookNode, mapper: Mapper
+) -> tuple[list[NotebookNode | tuple[str | None, int]], list[Section], list[str]]:
+    """Markdown cells as they are, and code cells (paths rewritten, shell lines disabled) grouped
+    into sections: consecutive code cells under one heading; without a heading, one per cell."""
+    rewrites: list[str] = []
+    sections: list[Section] = []
+    heading: str | None = None
+    layout: list[NotebookNode | tuple[str | None, int]] = []
+    for cell in source.cells:
+        if cell.cell_type == "markdown":
+            found = _HEADING.findall(cell.source)
+            heading = found[-1] if found else heading
+            layout.append(nbformat.v4.new_markdown_cell(cell.source))
+            continue
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        code, edits = rewrite_literals(cell.source, mapper)
+        rewrites += [f"{e.old} → {e.new}" for e in edits]
+        code = _SHELL.sub(r"\1# mlestar: shell command disabled (candidates run offline): \2", code)
+        if heading is not None and sections and sections[-1][0] == heading and isinstance(layout[-1], tuple):
+            sections[-1][1].append(code)
+        else:
+            sections.append((heading, [code]))
+            layout.append((heading, len(sections) - 1))
+    return layout, sections, rewrites
 
 
 def _block_names(headings: list[str | None]) -> list[str]:
