@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes.kaggle_data import KAGGLE_HOME, SAMPLE, TEST, TOKEN
+from fakes.kaggle_data import KAGGLE_HOME, SAMPLE, TEST, TOKEN, TRAIN
 from fakes.kaggle_server import DROP, FakeCompetition, FakeKaggle
 
 from mlestar_lab.cli.main import main
@@ -139,3 +139,17 @@ def test_nothing_imports_the_kaggle_package_until_a_call_is_made():
         "sorted(m for m in sys.modules if m.startswith('kaggle'))"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_differently_named_sample_submission_is_set_in_the_task_settings(fake_kaggle, tmp_path):
+    files = {"train.csv": TRAIN.encode(), "test.csv": TEST.encode(), "gender_submission.csv": SAMPLE.encode()}
+    fake_kaggle.add_competition(
+        FakeCompetition("titanic-ish", "Titanic-ish", "Categorization Accuracy", files)
+    )
+    result = download_competition(KaggleSession(), "titanic-ish", tmp_path / "t")
+    assert result.problems == []
+    assert (
+        'sample_submission_file = "gender_submission.csv"'
+        in (tmp_path / "t" / "mlestar-task.toml").read_text()
+    )
+    assert load_task(tmp_path / "t").metric == "accuracy"

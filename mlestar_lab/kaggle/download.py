@@ -144,12 +144,21 @@ def _pages(session: KaggleSession, slug: str) -> list[tuple[str, str]]:
 
 
 def _prediction_columns(folder: Path) -> int | None:
-    samples = sorted(folder.glob("sample_submission*.csv")) or sorted(folder.glob("*ubmission*.csv"))
+    samples = sorted(folder.glob("sample_submission*.csv")) or sorted(folder.glob("*submission*.csv"))
     if not samples:
         return None
     with samples[0].open(encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle), [])
     return max(len(header) - 1, 1)
+
+
+def _odd_sample_submission(folder: Path) -> str | None:
+    """The one `*submission*.csv` of a competition without a `sample_submission.csv` (Titanic ships
+    `gender_submission.csv`), so the task loader finds the format without being told."""
+    if list(folder.glob("sample_submission*")):
+        return None
+    found = sorted(p.name for p in folder.glob("*.csv") if "submission" in p.name.lower())
+    return found[0] if len(found) == 1 else None
 
 
 def _write_metadata(folder: Path, info: CompetitionInfo, pages: list[tuple[str, str]]) -> None:
@@ -162,12 +171,15 @@ def _write_metadata(folder: Path, info: CompetitionInfo, pages: list[tuple[str, 
     for name, content in pages:
         parts += [f"## {name}", "", content.strip(), ""]
     atomic_write_text(folder / DESCRIPTION_FILE, "\n".join(parts))
-    if info.metric and not (folder / CONFIG_FILE).exists():
-        source = json.dumps(info.evaluation_metric)
-        atomic_write_text(
-            folder / CONFIG_FILE,
-            f"# Kaggle's evaluation metric: {source}\nmetric = {json.dumps(info.metric)}\n",
-        )
+    settings = []
+    if info.metric:
+        settings += [f"# Kaggle's evaluation metric: {json.dumps(info.evaluation_metric)}"]
+        settings += [f"metric = {json.dumps(info.metric)}"]
+    sample = _odd_sample_submission(folder)
+    if sample:
+        settings += [f"sample_submission_file = {json.dumps(sample)}"]
+    if settings and not (folder / CONFIG_FILE).exists():
+        atomic_write_text(folder / CONFIG_FILE, "\n".join(settings) + "\n")
     atomic_write_text(folder / COMPETITION_FILE, info.model_dump_json(indent=2))
 
 
