@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
-from fakes.kaggle_data import TOKEN
+from fakes.kaggle_data import LOAD, MODEL, SCORE, SUBMIT, TOKEN, kaggle_notebook, public_kernel
 from fakes.kaggle_server import DROP, FakeKaggle, FakeKernel
 
 from mlestar_lab.agent.config import RunConfig
@@ -25,48 +25,6 @@ from mlestar_lab.kaggle.submit import submit_run
 from mlestar_lab.store.workspace import Workspace
 
 pytest_plugins = ("kaggle_fixtures",)
-
-LOAD = """import numpy as np
-import pandas as pd
-train = pd.read_csv('/kaggle/input/tiny-titanic/train.csv')
-test = pd.read_csv("../input/tiny-titanic/test.csv")"""
-MODEL = """from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import cross_val_predict
-features = ['Age', 'Fare', 'Pclass']
-model = LogisticRegression(max_iter=500)
-oof = cross_val_predict(model, train[features], train['Survived'], cv=5, method='predict_proba')[:, 1]
-val_auc = roc_auc_score(train['Survived'], oof)"""
-SCORE = "print(f'Final Validation Performance: {val_auc}')"
-SUBMIT = """model.fit(train[features], train['Survived'])
-proba = model.predict_proba(test[features])[:, 1]
-pd.DataFrame({'PassengerId': test['PassengerId'], 'Survived': proba}).to_csv(
-    '/kaggle/working/submission.csv', index=False)"""
-
-
-def kaggle_notebook(*cells: tuple[str, str]) -> str:
-    nb = nbformat.v4.new_notebook()
-    for kind, text in cells:
-        nb.cells.append(
-            nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text)
-        )
-    return nbformat.writes(nb)
-
-
-def public_kernel(*, with_score: bool = True) -> FakeKernel:
-    source = kaggle_notebook(
-        ("md", "# Load the data"),
-        ("code", "!pip install -q something"),
-        ("code", LOAD),
-        ("code", "train.head()"),
-        ("md", "## Model"),
-        ("code", MODEL + ("\n" + SCORE if with_score else "")),
-        ("md", "## Submission"),
-        ("code", SUBMIT),
-    )
-    return FakeKernel(
-        "someone", "simple-logreg", "Simple LogReg", source, competition_sources=["tiny-titanic"]
-    )
 
 
 def test_pull_run_push_status_submit(

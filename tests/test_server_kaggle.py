@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fakes.kaggle_data import public_kernel
 from fakes.kaggle_server import DROP, FakeKaggle
 
 from mlestar_lab.store.models import RunRecord
@@ -56,3 +57,18 @@ async def test_pull_of_a_missing_kernel_is_a_404_and_starts_nothing(api: Any, fa
     assert status == 404 and "pulling kernel someone/missing-kernel" in body["message"]
     status, body = await api("GET", "runs")
     assert body["runs"] == []
+
+
+async def test_pull_creates_a_run_whose_first_candidates_include_the_notebook(
+    api: Any, fake_kaggle: FakeKaggle, jp_root_dir: Path
+):
+    fake_kaggle.add_kernel(public_kernel())
+    status, body = await api(
+        "POST", "kaggle", "pull", body={"kernel": "someone/simple-logreg", "time_budget": "30s"}
+    )
+    assert status == 201, body
+    assert body["task_dir"] == str((jp_root_dir / "tiny-titanic").resolve())
+    (notebook,) = body["config"]["starting_notebooks"]
+    assert (Path(body["run_dir"]) / notebook).is_file()
+    status, _ = await api("POST", "runs", body["id"], "stop")
+    assert status in (200, 409)  # stopped, or already finished
