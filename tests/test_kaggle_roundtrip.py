@@ -20,7 +20,8 @@ from mlestar_lab.kaggle.download import COMPETITION_FILE
 from mlestar_lab.kaggle.errors import KaggleAuthError, KaggleNotFound, KaggleUnavailable, NotebookImportError
 from mlestar_lab.kaggle.importer import import_notebook, parameter_defaults
 from mlestar_lab.kaggle.pull import pull_kernel
-from mlestar_lab.kaggle.push import PushOptions, kernel_status, push_kernel
+from mlestar_lab.kaggle.push import PushOptions, push_kernel
+from mlestar_lab.kaggle.status import follow
 from mlestar_lab.kaggle.submit import submit_run
 from mlestar_lab.store.workspace import Workspace
 
@@ -93,13 +94,15 @@ def test_pull_run_push_status_submit(
     metadata = json.loads((Path(run.run_dir) / "kaggle/kernel/kernel-metadata.json").read_text())
     assert metadata["competition_sources"] == ["tiny-titanic"] and metadata["enable_internet"] is False
 
-    assert kernel_status(session, store, run).info["kernel_status"] == "complete"
+    assert follow(session, store, run).kernel.info["kernel_status"] == "complete"
 
     submitted = submit_run(session, store, run, "first try")
     sent = fake_kaggle.submissions[-1]
     assert sent["data"] == Path(run.submission_path or "").read_bytes()
     assert sent["submissionDescription"] == "first try" and sent["competitionName"] == "tiny-titanic"
     assert submitted.key == "kaggle/submit/1" and submitted.info["ref"] == sent["ref"]
+    followed = follow(session, store, run).submission
+    assert followed.info["submission_status"] == "complete" and followed.info["public_score"] == "0.81"
 
     info_file = Path(run.task_dir) / COMPETITION_FILE
     info = json.loads(info_file.read_text())

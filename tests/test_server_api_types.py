@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from mlestar_lab.kaggle.download import CompetitionInfo
+from mlestar_lab.kaggle.status import KaggleStatus
 from mlestar_lab.server import schemas
 from mlestar_lab.store import models
 
@@ -42,6 +43,7 @@ RESPONSES = {
         schemas.Snapshot,
         schemas.KaggleDownload,
         CompetitionInfo,
+        KaggleStatus,
     )
 }
 LITERALS = (

@@ -47,7 +47,7 @@ async def test_push_and_submit_refuse_a_run_without_a_solution(
     status, body = await api("POST", "runs", run.id, "kaggle", "push", body={"competition": "tiny-titanic"})
     assert status == 400 and "no final solution yet" in body["message"]
     status, body = await api("GET", "runs", run.id, "kaggle", "status")
-    assert status == 400 and "no kernel on Kaggle yet" in body["message"]
+    assert status == 400 and "nothing on Kaggle yet" in body["message"]
     status, body = await api("POST", "runs", "no-such-run", "kaggle", "submit", body={})
     assert status == 404
 

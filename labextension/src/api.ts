@@ -273,3 +273,9 @@ export interface KaggleSubmitRequest {
   message?: string | null;
   competition?: string | null;
 }
+
+/** GET runs/{run_id}/kaggle/status: the last push and submission, Kaggle's answer in their `info`. */
+export interface KaggleStatus {
+  kernel: StepRecord | null;
+  submission: StepRecord | null;
+}

@@ -45,7 +45,7 @@ def add_kaggle_parser(commands: Any, add_run_options: Any) -> None:
     push.add_argument("--step", type=int, help="push this solution instead of the submitted one")
     push.add_argument("--competition", help="competition, when the task folder was not downloaded")
 
-    status = actions.add_parser("status", help="how the run's pushed kernel is doing on Kaggle")
+    status = actions.add_parser("status", help="how the run's kernel and submission are doing on Kaggle")
     status.add_argument("run_id")
 
     submit = actions.add_parser("submit", help="upload the run's submission.csv to its competition")
@@ -83,9 +83,12 @@ def run_kaggle_command(args: argparse.Namespace, workspace: Workspace, store: Ru
         )
         _print_step(push_kernel(session, store, run, options))
     elif command == "status":
-        from mlestar_lab.kaggle.push import kernel_status
+        from mlestar_lab.kaggle.status import follow
 
-        _print_step(kernel_status(session, store, run))
+        status = follow(session, store, run)
+        for step in (status.kernel, status.submission):
+            if step is not None:
+                _print_step(step)
     else:
         from mlestar_lab.kaggle.submit import submit_run
 

@@ -9,7 +9,6 @@ kernel folder (`<run>/kaggle/kernel/`) stays on disk for inspection.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from mlestar_lab.fsutil import atomic_write_json, write_notebook
 from mlestar_lab.kaggle.client import KaggleSession
 from mlestar_lab.kaggle.errors import KaggleError
 from mlestar_lab.kaggle.paths import KAGGLE_INPUT, KAGGLE_WORKING, local_to_kaggle, rewrite_literals
-from mlestar_lab.kaggle.records import PUSH, competition_of, latest, record
+from mlestar_lab.kaggle.records import PUSH, competition_of, record
 from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import clean_copy, parameters, read, set_parameters
 from mlestar_lab.store.models import RunRecord, StepRecord
@@ -159,20 +158,3 @@ def _invalid_sources(response: Any) -> str:
         if (values := getattr(response, name, None))
     ]
     return "; ".join(bad)
-
-
-def kernel_status(session: KaggleSession, store: RunStore, run: RunRecord) -> StepRecord:
-    """Ask Kaggle how the last pushed kernel's run is going; the answer is saved on its step."""
-    pushed = latest(store, run, PUSH)
-    if pushed is None:
-        raise UserError(
-            f"run {run.id} has no kernel on Kaggle yet; push it with `mlestar kaggle push {run.id}`"
-        )
-    ref = pushed.info["kernel"]
-    version = pushed.info.get("version")
-    target = f"{ref}/{version}" if version else ref
-    response = session.call(f"reading the status of kernel {ref}", session.api.kernels_status, target)
-    status = getattr(getattr(response, "status", None), "name", str(getattr(response, "status", "")))
-    failure = session.redact(getattr(response, "failure_message", "") or "")
-    info = {**pushed.info, "kernel_status": status.lower(), "failure_message": failure or None}
-    return store.update_step(pushed.id or 0, info=json.loads(json.dumps(info)))

@@ -12,7 +12,8 @@ from pathlib import Path
 from mlestar_lab.kaggle.client import KaggleSession
 from mlestar_lab.kaggle.download import competition_slug, download_competition
 from mlestar_lab.kaggle.pull import pull_kernel
-from mlestar_lab.kaggle.push import PushOptions, kernel_status, push_kernel
+from mlestar_lab.kaggle.push import PushOptions, push_kernel
+from mlestar_lab.kaggle.status import KaggleStatus, follow
 from mlestar_lab.kaggle.submit import submit_run
 from mlestar_lab.server.paths import relative_to_root, resolve_under_root
 from mlestar_lab.server.runs import RunService
@@ -66,8 +67,8 @@ class KaggleActions:
         options = PushOptions(request.public, request.gpu, request.step_id, request.competition)
         return push_kernel(KaggleSession(), self.service.store, run, options)
 
-    def status(self, run_id: str) -> StepRecord:
-        return kernel_status(KaggleSession(), self.service.store, self.service.store.get_run(run_id))
+    def status(self, run_id: str) -> KaggleStatus:
+        return follow(KaggleSession(), self.service.store, self.service.store.get_run(run_id))
 
     def submit(self, run_id: str, request: KaggleSubmitRequest) -> StepRecord:
         run = self.service.store.get_run(run_id)

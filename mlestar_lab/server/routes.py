@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from jupyter_server.utils import url_path_join
 from pydantic import BaseModel
 
+from mlestar_lab.kaggle.status import KaggleStatus
 from mlestar_lab.server import handlers as h
 from mlestar_lab.server import kaggle_handlers as k
 from mlestar_lab.server.schemas import (
@@ -221,8 +222,8 @@ ROUTES: tuple[Route, ...] = (
         (
             Operation(
                 "get",
-                "Ask Kaggle how the run's pushed kernel is doing; recorded on its push step.",
-                StepRecord,
+                "Ask Kaggle how the run's last kernel and submission are doing; saved on their steps.",
+                KaggleStatus,
                 errors=(400, 404, 502),
             ),
         ),
