@@ -13,16 +13,20 @@ from fakes.kaggle_data import LOAD, MODEL, SCORE, SUBMIT, TOKEN, kaggle_notebook
 from fakes.kaggle_server import DROP, FakeKaggle, FakeKernel
 
 from mlestar_lab.agent.config import RunConfig
-from mlestar_lab.agent.lifecycle import execute_run
+from mlestar_lab.agent.lifecycle import create_run, execute_run
 from mlestar_lab.cli.main import main
+from mlestar_lab.errors import UserError
+from mlestar_lab.fsutil import write_notebook
 from mlestar_lab.kaggle.client import KaggleSession
-from mlestar_lab.kaggle.download import COMPETITION_FILE
+from mlestar_lab.kaggle.download import COMPETITION_FILE, download_competition
 from mlestar_lab.kaggle.errors import KaggleAuthError, KaggleNotFound, KaggleUnavailable, NotebookImportError
 from mlestar_lab.kaggle.importer import import_notebook, parameter_defaults
 from mlestar_lab.kaggle.pull import pull_kernel
 from mlestar_lab.kaggle.push import PushOptions, push_kernel
 from mlestar_lab.kaggle.status import follow
 from mlestar_lab.kaggle.submit import submit_run
+from mlestar_lab.notebook.candidate import Block, new_notebook
+from mlestar_lab.store.models import StepRecord
 from mlestar_lab.store.workspace import Workspace
 
 pytest_plugins = ("kaggle_fixtures",)
@@ -210,3 +214,30 @@ def test_a_script_kernel_is_imported_with_one_block_per_paragraph(fake_kaggle, t
     assert len(result.imported.blocks) == 3
     assert [b.startswith("cell-") for b in result.imported.blocks] == [True, True, True]
     assert "f'{OUTPUT_DIR}/submission.csv'" in "".join(result.imported.rewrites)
+
+
+def test_an_ensemble_of_saved_predictions_is_not_pushed_and_the_best_single_solution_is_named(
+    fake_kaggle, tmp_path
+):
+    workspace = Workspace(tmp_path / "ws")
+    store = workspace.open_store()
+    task = tmp_path / "t"
+    download_competition(KaggleSession(), "tiny-titanic", task)
+    run = create_run(workspace, store, task, RunConfig())
+
+    def solution(key: str, stage: str, score: float, parameters: dict) -> StepRecord:
+        step = store.add_step(StepRecord(run_id=run.id, key=key, stage=stage, status="ok", score=score))
+        folder = workspace.step_dir(run.id, step.id or 0, key)
+        write_notebook(new_notebook([Block("m", "model", "x = 1")], parameters), folder / "candidate.ipynb")
+        return store.update_step(step.id or 0, output_dir=str(folder), title=key)
+
+    single = solution("candidate/1-linear", "candidate", 0.8, {"DATA_DIR": str(task)})
+    blend = solution("ensemble/1", "ensemble", 0.9, {"DATA_DIR": str(task), "MEMBER_DIRS": ["/x", "/y"]})
+    store.add_step(
+        StepRecord(run_id=run.id, key="submission", stage="submission", info={"source_step": blend.id})
+    )
+    with pytest.raises(UserError, match=rf"cannot run on Kaggle alone; push .* --step {single.id}"):
+        push_kernel(KaggleSession(), store, run, PushOptions())
+    assert fake_kaggle.saved_kernels == []
+    pushed = push_kernel(KaggleSession(), store, run, PushOptions(step_id=single.id))
+    assert pushed.info["source_step"] == single.id and fake_kaggle.saved_kernels
