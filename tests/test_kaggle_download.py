@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,24 @@ def test_a_differently_named_sample_submission_is_set_in_the_task_settings(fake_
         in (tmp_path / "t" / "mlestar-task.toml").read_text()
     )
     assert load_task(tmp_path / "t").metric == "accuracy"
+
+
+def test_prints_of_concurrent_kaggle_calls_stay_in_their_own_thread(capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlestar_lab.kaggle.quiet import captured_stdout
+
+    original = sys.stdout
+    ready = threading.Barrier(2)
+
+    def call(name: str) -> str:
+        with captured_stdout() as printed:
+            ready.wait(timeout=10)
+            print(f"kaggle says {name}")
+            ready.wait(timeout=10)
+        return printed.getvalue()
+
+    with ThreadPoolExecutor(2) as threads:
+        assert list(threads.map(call, ["a", "b"])) == ["kaggle says a\n", "kaggle says b\n"]
+    print("ours")
+    assert sys.stdout is original and capsys.readouterr().out == "ours\n"

@@ -1,9 +1,9 @@
 """The one door to the `kaggle` package: lazy import, explicit credentials, one error translator.
 
 `import kaggle` authenticates at import time (it may print help, call the network or swallow a
-`SystemExit`), so it happens only inside `KaggleSession.api`, with its output captured. The
-session hands the credentials found by `credentials.find_credentials` to the client itself rather
-than letting it look again, so what the user was told is exactly what is sent.
+`SystemExit`), so it happens only inside `KaggleSession.api`, its output captured (see `quiet`).
+The session hands the credentials found by `credentials.find_credentials` to the client itself
+rather than letting it look again, so what the user was told is exactly what is sent.
 
 Every call goes through `KaggleSession.call`, the single place where requests' exceptions, HTTP
 statuses and the package's own `ValueError`s become `KaggleError`s. Their messages are redacted
@@ -12,14 +12,13 @@ with the credential values, so a token echoed by a server can never reach a log 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from mlestar_lab.kaggle.credentials import HOW_TO_SET, Credentials, find_credentials
 from mlestar_lab.kaggle.errors import KaggleAuthError, KaggleError, KaggleNotFound, KaggleUnavailable
+from mlestar_lab.kaggle.quiet import captured_stdout
 from mlestar_lab.store.redact import env_secrets, redact
 
 T = TypeVar("T")
@@ -43,7 +42,7 @@ class KaggleSession:
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`fn(*args, **kwargs)`, with any failure turned into a `KaggleError` about `what`."""
         try:
-            with contextlib.redirect_stdout(io.StringIO()) as printed:
+            with captured_stdout() as printed:
                 result = fn(*args, **kwargs)
         except KaggleError:
             raise
@@ -123,7 +122,7 @@ class KaggleSession:
 
 def _configured_api(credentials: Credentials) -> Any:
     """A `KaggleApi` that sends exactly `credentials` (its import-time authentication is muted)."""
-    with contextlib.redirect_stdout(io.StringIO()):
+    with captured_stdout():
         from kaggle.api.kaggle_api_extended import KaggleApi
 
     api = KaggleApi()
