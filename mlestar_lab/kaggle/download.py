@@ -186,7 +186,6 @@ def _write_metadata(folder: Path, info: CompetitionInfo, pages: list[tuple[str, 
 def _move_into(staging: Path, target: Path) -> None:
     if not target.exists():
         staging.rename(target)
-        staging.mkdir()
         return
     for entry in staging.iterdir():
         destination = target / entry.name
