@@ -148,6 +148,15 @@ def test_a_notebook_without_the_score_line_names_the_likely_variable():
     )
     assert imported.blocks[-1] == "score"
     assert "Final Validation Performance: {float(val_auc)}" in imported.notebook.cells[-1].source
+    warned = import_notebook(nb, "x/y", {"tiny-titanic"}, parameter_defaults("/d"), "val_auc", metric="rmse")
+    assert warned.warnings == [
+        "val_auc is computed with roc_auc_score, but the competition is scored with rmse; the loop compares "
+        "it with the other candidates' rmse scores, so score the same predictions with rmse instead"
+    ]
+    assert (
+        import_notebook(nb, "x/y", {"tiny-titanic"}, parameter_defaults("/d"), "val_auc", "auc").warnings
+        == []
+    )
     with pytest.raises(NotebookImportError, match="never assigns 'nope'"):
         import_notebook(nb, "x/y", {"tiny-titanic"}, parameter_defaults("/data"), score_variable="nope")
 

@@ -36,6 +36,19 @@ SCORE_BLOCK = "score"
 _HEADING = re.compile(r"^\s{0,3}#{1,3}\s+(.+?)\s*#*\s*$", re.M)
 _SHELL = re.compile(r"^(\s*)(!|%pip\b|%conda\b)", re.M)
 _SCORE_NAME = re.compile(r"score|auc|rmse|rmsle|mae|mse|loss|acc|f1|r2|metric|cv", re.I)
+# scikit-learn metric functions → the project's metrics they compute (MSE is no metric of ours).
+_SKLEARN_METRICS = {
+    "roc_auc_score": ("auc",),
+    "accuracy_score": ("accuracy",),
+    "log_loss": ("logloss", "mlogloss"),
+    "f1_score": ("f1",),
+    "mean_absolute_error": ("mae",),
+    "r2_score": ("r2",),
+    "root_mean_squared_error": ("rmse",),
+    "root_mean_squared_log_error": ("rmsle",),
+    "mean_squared_error": (),
+    "mean_squared_log_error": (),
+}
 _KINDS = (
     ("submission", re.compile(r"submission|to_csv\(")),
     ("model", re.compile(r"\.fit\(|\.train\(|lgb\.|xgb\.|catboost|Classifier\(|Regressor\(")),
@@ -58,8 +71,10 @@ def import_notebook(
     competitions: set[str],
     parameters: dict[str, Any],
     score_variable: str | None = None,
+    metric: str | None = None,
 ) -> ImportedNotebook:
-    """The candidate made from Kaggle notebook `source` (`ref` = OWNER/KERNEL, for messages)."""
+    """The candidate made from Kaggle notebook `source` (`ref` = OWNER/KERNEL, for messages);
+    `metric`, the competition's, lets the import warn when the score is computed with another."""
     unknown: set[str] = set()
     layout, sections, rewrites = _group(source, kaggle_to_local(competitions, unknown))
     if unknown:
@@ -80,8 +95,8 @@ def import_notebook(
         else:
             nb.cells.append(item)
     warnings = _check_outputs(nb)
-    nb = _with_score(nb, ref, score_variable)
-    return ImportedNotebook(nb, [b.name for b in blocks(nb)], rewrites, warnings)
+    nb, score_warnings = _with_score(nb, ref, score_variable, metric)
+    return ImportedNotebook(nb, [b.name for b in blocks(nb)], rewrites, warnings + score_warnings)
 
 
 Section = tuple[str | None, list[str]]
@@ -146,10 +161,12 @@ def _check_outputs(nb: NotebookNode) -> list[str]:
     return []
 
 
-def _with_score(nb: NotebookNode, ref: str, variable: str | None) -> NotebookNode:
+def _with_score(
+    nb: NotebookNode, ref: str, variable: str | None, metric: str | None
+) -> tuple[NotebookNode, list[str]]:
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     if contract.SCORE_PREFIX in code and variable is None:
-        return nb
+        return nb, []
     assigned = _assigned_names(nb)
     if variable is not None:
         if not variable.isidentifier():
@@ -162,7 +179,7 @@ def _with_score(nb: NotebookNode, ref: str, variable: str | None) -> NotebookNod
             )
         source = f'print(f"{contract.SCORE_PREFIX} {{float({variable})}}")'
         nb.cells.append(_block_cell(Block(SCORE_BLOCK, "evaluate", source)))
-        return nb
+        return nb, _metric_warnings(nb, variable, metric)
     likely = _likely_scores(assigned)
     hint = (
         f"it assigns {', '.join(likely[:5])}; if one of them is the validation score on the competition's "
@@ -174,6 +191,33 @@ def _with_score(nb: NotebookNode, ref: str, variable: str | None) -> NotebookNod
         f"{ref} never prints '{contract.SCORE_PREFIX} <float>', the validation score the agent ranks "
         f"candidates by; {hint}, or add print(f'{contract.SCORE_PREFIX} {{score}}') to the notebook"
     )
+
+
+def _metric_warnings(nb: NotebookNode, variable: str, metric: str | None) -> list[str]:
+    """A warning when `variable` is assigned from a scikit-learn metric other than the competition's:
+    the loop would rank the notebook by a number on another scale (or in the other direction)."""
+    if metric is None:
+        return []
+    for cell in code_cells(nb):
+        try:
+            tree = safe_ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in _top_level(tree):
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+                continue
+            if not any(isinstance(t, ast.Name) and t.id == variable for t in node.targets):
+                continue
+            func = node.value.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            computes = _SKLEARN_METRICS.get(name)
+            if computes is not None and metric not in computes:
+                return [
+                    f"{variable} is computed with {name}, but the competition is scored with {metric}; "
+                    f"the loop compares it with the other candidates' {metric} scores, so score the same "
+                    f"predictions with {metric} instead"
+                ]
+    return []
 
 
 def _assigned_names(nb: NotebookNode) -> dict[str, str]:

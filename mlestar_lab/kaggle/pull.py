@@ -100,9 +100,9 @@ def pull_kernel(
                 "pass the matching --task folder"
             )
         competitions.add(info.slug)
-    imported = import_notebook(
-        kernel.notebook, ref, competitions, parameter_defaults(str(task_dir), config.seed), score_variable
-    )
+    defaults = parameter_defaults(str(task_dir), config.seed)
+    metric = info.metric if info is not None else None
+    imported = import_notebook(kernel.notebook, ref, competitions, defaults, score_variable, metric)
     relative = f"{IMPORTS_DIR}/{safe_name(ref.replace('/', '-'), 'kernel')}.ipynb"
     config = config.model_copy(update={"starting_notebooks": [*config.starting_notebooks, relative]})
     run = create_run(workspace, store, task_dir, config)
