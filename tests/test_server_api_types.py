@@ -9,11 +9,20 @@ from typing import get_args
 import pytest
 from pydantic import BaseModel
 
+from mlestar_lab.kaggle.download import CompetitionInfo
+from mlestar_lab.kaggle.status import KaggleStatus
 from mlestar_lab.server import schemas
 from mlestar_lab.store import models
 
 API_TS = Path(__file__).resolve().parents[1] / "labextension" / "src" / "api.ts"
-REQUESTS = {"DecisionAnswer": models.DecisionAnswer, "CreateRunRequest": schemas.CreateRunRequest}
+REQUESTS = {
+    "DecisionAnswer": models.DecisionAnswer,
+    "CreateRunRequest": schemas.CreateRunRequest,
+    "KaggleDownloadRequest": schemas.KaggleDownloadRequest,
+    "KagglePullRequest": schemas.KagglePullRequest,
+    "KagglePushRequest": schemas.KagglePushRequest,
+    "KaggleSubmitRequest": schemas.KaggleSubmitRequest,
+}
 RESPONSES = {
     m.__name__: m
     for m in (
@@ -32,6 +41,9 @@ RESPONSES = {
         schemas.TaskList,
         schemas.EventPage,
         schemas.Snapshot,
+        schemas.KaggleDownload,
+        CompetitionInfo,
+        KaggleStatus,
     )
 }
 LITERALS = (

@@ -224,3 +224,66 @@ export interface Snapshot {
   pending_decisions: Decision[];
   last_seq: number;
 }
+
+/** Request body of POST kaggle/download. */
+export interface KaggleDownloadRequest {
+  /** The competition's slug or URL. */
+  competition: string;
+  /** Target folder under the root (default: the slug). */
+  dir?: string | null;
+  force?: boolean;
+}
+
+/** What a task folder remembers about its Kaggle competition. */
+export interface CompetitionInfo {
+  slug: string;
+  title: string;
+  url: string;
+  /** Kaggle's name of the metric. */
+  evaluation_metric: string;
+  /** The project's metric name; null when unsupported. */
+  metric: string | null;
+  /** Only notebook (code) submissions are accepted. */
+  kernels_only: boolean;
+  downloaded_at: number;
+}
+
+/** Answer of POST kaggle/download; `task` goes to CreateRunRequest.task. */
+export interface KaggleDownload {
+  task: string;
+  competition: CompetitionInfo;
+  files: string[];
+  /** What keeps the folder from running as it is, and how to fix it. */
+  problems: string[];
+}
+
+/** Request body of POST kaggle/pull: a public notebook as an initial candidate of a new run. */
+export interface KagglePullRequest {
+  /** OWNER/KERNEL or its URL. */
+  kernel: string;
+  /** Task folder under the root (default: download the kernel's competition). */
+  task?: string | null;
+  score_variable?: string | null;
+  time_budget?: string | number | null;
+  gates?: string | Partial<Record<Gate, GateMode>> | null;
+}
+
+/** Request body of POST runs/{run_id}/kaggle/push (answer: the push's StepRecord). */
+export interface KagglePushRequest {
+  public?: boolean;
+  gpu?: boolean;
+  step_id?: number | null;
+  competition?: string | null;
+}
+
+/** Request body of POST runs/{run_id}/kaggle/submit (answer: the submission's StepRecord). */
+export interface KaggleSubmitRequest {
+  message?: string | null;
+  competition?: string | null;
+}
+
+/** GET runs/{run_id}/kaggle/status: the last push and submission, Kaggle's answer in their `info`. */
+export interface KaggleStatus {
+  kernel: StepRecord | null;
+  submission: StepRecord | null;
+}

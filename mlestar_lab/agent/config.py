@@ -40,6 +40,10 @@ class RunConfig(BaseModel):
     gates: dict[str, GateMode] = Field(
         default_factory=dict, description="Gate → 'ask' to wait for a user's decision there; others are auto."
     )
+    starting_notebooks: list[str] = Field(
+        default_factory=list,
+        description="Imported notebooks (paths relative to the run folder) run as initial candidates too.",
+    )
 
     @field_validator("gates")
     @classmethod

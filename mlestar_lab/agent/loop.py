@@ -16,6 +16,7 @@ from mlestar_lab.agent.ablation import OUTER_STEP_ROUNDS, AblationStudy
 from mlestar_lab.agent.budget import LoopPlan, ensemble_seconds, scale_plan
 from mlestar_lab.agent.context import RunContext, attempt_of
 from mlestar_lab.agent.finish import Finisher
+from mlestar_lab.agent.imports import imported_drafts
 from mlestar_lab.agent.runner import StepRunner
 from mlestar_lab.agent.spend import charged
 from mlestar_lab.errors import UserError
@@ -140,7 +141,11 @@ class Agent:
                 reserve=self.reserve,
             )
 
-        results = self._parallel([candidate(i, f) for i, f in enumerate(families, 1)])
+        def imported(key: str, make: Callable[[], Draft]) -> Callable[[], StepRecord | None]:
+            return lambda: self.steps.run(key, "candidate", make, reserve=self.reserve)
+
+        jobs = [imported(key, make) for key, make in imported_drafts(self.ctx)]
+        results = self._parallel(jobs + [candidate(i, f) for i, f in enumerate(families, 1)])
         scored = self.ctx.rank([s for s in results if s is not None and s.score is not None])
         if not scored:
             reasons = "; ".join(f"{s.title}: {s.reason}" for s in results if s is not None)

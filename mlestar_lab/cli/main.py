@@ -20,6 +20,7 @@ from mlestar_lab.agent.lifecycle import create_run, ensure_resumable, execute_ru
 from mlestar_lab.cli.bench import add_bench_parser, run_bench_command
 from mlestar_lab.cli.decide import COMMANDS as DECISION_COMMANDS
 from mlestar_lab.cli.decide import add_decision_parsers, run_decision_command
+from mlestar_lab.cli.kaggle import add_kaggle_parser, run_kaggle_command
 from mlestar_lab.cli.progress import Progress
 from mlestar_lab.cli.show import render_report, render_runs
 from mlestar_lab.errors import UserError
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the report as JSON")
     add_bench_parser(commands)
     add_decision_parsers(commands)
+    add_kaggle_parser(commands, _add_run_options)
     return parser
 
 
@@ -143,6 +145,8 @@ def _dispatch(args: argparse.Namespace, workspace: Workspace, store: RunStore) -
         return 0
     if args.command in DECISION_COMMANDS:
         return run_decision_command(args, store)
+    if args.command == "kaggle":
+        return run_kaggle_command(args, workspace, store)
     if args.command == "resume":
         run = ensure_resumable(store.find_run(args.run_id))
     else:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from tornado.web import HTTPError
 
 from mlestar_lab.errors import RunNotFound, UserError
+from mlestar_lab.kaggle.errors import KaggleNotFound, KaggleUnavailable
 from mlestar_lab.store.decisions import DecisionConflict, DecisionNotFound
 from mlestar_lab.store.store import StepNotFound, StoreConflict
 
@@ -37,7 +38,9 @@ class UnknownRoute(UserError):
     """A path under the API prefix that no route serves."""
 
 
-NOT_FOUND = (RunNotFound, StepNotFound, DecisionNotFound, UnknownRoute)
+NOT_FOUND = (RunNotFound, StepNotFound, DecisionNotFound, KaggleNotFound, UnknownRoute)
+# Kaggle itself failed or the connection to it dropped: the request was fine, the upstream was not.
+BAD_GATEWAY = (KaggleUnavailable,)
 CONFLICT = (DecisionConflict, StoreConflict, RunBusy)
 
 
@@ -50,6 +53,8 @@ def translate(exc: BaseException) -> tuple[int, str] | None:
         return 404, str(exc)
     if isinstance(exc, CONFLICT):
         return 409, str(exc)
+    if isinstance(exc, BAD_GATEWAY):
+        return 502, str(exc)
     if isinstance(exc, UserError):
         return 400, str(exc)
     return None

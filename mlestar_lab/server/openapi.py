@@ -21,8 +21,9 @@ ERRORS = {
     400: "Bad input (body, query or path); `message` says what to fix.",
     401: "Not authenticated.",
     403: "Not authenticated or forbidden.",
-    404: "Unknown run, step or decision.",
+    404: "Unknown run, step or decision; on Kaggle routes, no such competition or kernel on Kaggle.",
     409: "Conflict: already answered, already running, or not running.",
+    502: "Kaggle failed or the connection to it dropped; retrying later may work.",
 }
 
 

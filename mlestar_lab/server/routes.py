@@ -11,18 +11,25 @@ from dataclasses import dataclass, field
 from jupyter_server.utils import url_path_join
 from pydantic import BaseModel
 
+from mlestar_lab.kaggle.status import KaggleStatus
 from mlestar_lab.server import handlers as h
+from mlestar_lab.server import kaggle_handlers as k
 from mlestar_lab.server.schemas import (
     CreateRunRequest,
     DecisionList,
     EventPage,
+    KaggleDownload,
+    KaggleDownloadRequest,
+    KagglePullRequest,
+    KagglePushRequest,
+    KaggleSubmitRequest,
     RunDetail,
     RunList,
     Snapshot,
     StepDetail,
     TaskList,
 )
-from mlestar_lab.store.models import Decision, DecisionAnswer, RunRecord
+from mlestar_lab.store.models import Decision, DecisionAnswer, RunRecord, StepRecord
 
 API_PREFIX = ("mlestar", "api")
 # Path parameter → the regular expression tornado matches it with.
@@ -163,6 +170,75 @@ ROUTES: tuple[Route, ...] = (
         (
             Operation(
                 "get", "All runs, pending decisions and the last event's seq, for reconnects.", Snapshot
+            ),
+        ),
+    ),
+    Route(
+        "/kaggle/download",
+        k.KaggleDownloadHandler,
+        (
+            Operation(
+                "post",
+                "Download a Kaggle competition into a task folder under the root "
+                "(files unzipped, metric mapped).",
+                KaggleDownload,
+                request=KaggleDownloadRequest,
+                status=201,
+                errors=(400, 404, 502),
+            ),
+        ),
+    ),
+    Route(
+        "/kaggle/pull",
+        k.KagglePullHandler,
+        (
+            Operation(
+                "post",
+                "Import a Kaggle notebook as an initial candidate of a new run and start its agent.",
+                RunRecord,
+                request=KagglePullRequest,
+                status=201,
+                errors=(400, 404, 502),
+            ),
+        ),
+    ),
+    Route(
+        "/runs/{run_id}/kaggle/push",
+        k.KagglePushHandler,
+        (
+            Operation(
+                "post",
+                "Push the run's final solution as a Kaggle kernel (competition data source, internet off).",
+                StepRecord,
+                request=KagglePushRequest,
+                status=201,
+                errors=(400, 404, 502),
+            ),
+        ),
+    ),
+    Route(
+        "/runs/{run_id}/kaggle/status",
+        k.KaggleStatusHandler,
+        (
+            Operation(
+                "get",
+                "Ask Kaggle how the run's last kernel and submission are doing; saved on their steps.",
+                KaggleStatus,
+                errors=(400, 404, 502),
+            ),
+        ),
+    ),
+    Route(
+        "/runs/{run_id}/kaggle/submit",
+        k.KaggleSubmitHandler,
+        (
+            Operation(
+                "post",
+                "Submit the run's submission.csv to its competition; recorded on the run.",
+                StepRecord,
+                request=KaggleSubmitRequest,
+                status=201,
+                errors=(400, 404, 502),
             ),
         ),
     ),

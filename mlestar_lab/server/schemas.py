@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlestar_lab.kaggle.download import CompetitionInfo
 from mlestar_lab.store.models import Decision, Event, GateMode, RunRecord, StepRecord
 
 
@@ -101,3 +102,48 @@ class Snapshot(BaseModel):
     runs: list[RunRecord]
     pending_decisions: list[Decision]
     last_seq: int
+
+
+class KaggleDownloadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    competition: str = Field(description="The competition's slug or URL.", min_length=1)
+    dir: str | None = Field(default=None, description="Target folder under the root (default: the slug).")
+    force: bool = False
+
+
+class KaggleDownload(BaseModel):
+    task: str = Field(
+        description="The task folder relative to the server root; POST runs takes it as `task`."
+    )
+    competition: CompetitionInfo
+    files: list[str]
+    problems: list[str]
+
+
+class KagglePullRequest(BaseModel):
+    """A public notebook as an initial candidate of a new run, which starts at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kernel: str = Field(description="OWNER/KERNEL or its URL.", min_length=1)
+    task: str | None = Field(default=None, description="Task folder under the root (default: download it).")
+    score_variable: str | None = None
+    time_budget: str | float | None = None
+    gates: str | dict[str, GateMode] | None = None
+
+
+class KagglePushRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public: bool = False
+    gpu: bool = False
+    step_id: int | None = Field(default=None, description="Push this solution instead of the submitted one.")
+    competition: str | None = None
+
+
+class KaggleSubmitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str | None = None
+    competition: str | None = None

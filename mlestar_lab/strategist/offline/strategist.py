@@ -21,7 +21,7 @@ from mlestar_lab.strategist.base import (
     Solution,
     Strategist,
 )
-from mlestar_lab.strategist.offline import ablation, families
+from mlestar_lab.strategist.offline import ablation, families, foreign
 from mlestar_lab.strategist.offline.debugger import fix_recipe
 from mlestar_lab.strategist.offline.defaults import candidate_recipe, describe
 from mlestar_lab.strategist.offline.ensemble import next_strategy
@@ -98,20 +98,26 @@ class OfflineStrategist(Strategist):
 
     def design_ablation(self, task: Task, solution: Solution) -> list[AblationVariant]:
         recipe = read_recipe(solution.notebook)
-        return [] if recipe is None else ablation.design_ablation(task, solution.notebook, recipe)
+        if recipe is None:
+            return foreign.design_ablation(solution.notebook) if self._foreign(solution.notebook) else []
+        return ablation.design_ablation(task, solution.notebook, recipe)
 
     def choose_block(
         self, task: Task, solution: Solution, table: list[AblationRow], refined: list[str]
     ) -> BlockChoice | None:
         recipe = read_recipe(solution.notebook)
         if recipe is None:
-            return None
+            if not self._foreign(solution.notebook):
+                return None
+            return foreign.choose_block(solution.notebook, solution.score, table, refined)
         return ablation.choose_block(task, recipe, solution.score, table, refined)
 
     def plan_refinement(
         self, task: Task, solution: Solution, block: str, history: list[Attempt]
     ) -> Draft | None:
         recipe = read_recipe(solution.notebook)
+        if recipe is None and self._foreign(solution.notebook):
+            return foreign.plan_refinement(solution.notebook, block, history)
         if recipe is None or block not in ABLATABLE:
             return None
         plan = next_plan(task, recipe, block, history)
@@ -165,6 +171,11 @@ class OfflineStrategist(Strategist):
                 "change": {"from": describe(recipe, block), "to": describe(new, block)},
             },
         )
+
+    @staticmethod
+    def _foreign(nb: NotebookNode) -> bool:
+        """A notebook this strategist did not write (imported, hand-written): tune its estimators only."""
+        return read_ensemble(nb) is None
 
     def plan_ensemble(self, task: Task, members: list[Solution], history: list[Attempt]) -> Draft | None:
         distinct: list[Solution] = []
