@@ -46,6 +46,7 @@ def _step_row(step: StepRecord) -> dict[str, Any]:
         "notebook": step.notebook_path,
         "reason": step.reason,
         "info": step.info,
+        "finished_at": step.finished_at,
     }
 
 
