@@ -4,11 +4,11 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['lib/**', 'build/**', 'mlestar_lab/**', 'node_modules/**', 'ui-tests/**'] },
+  { ignores: ['lib/**', 'build/**', 'mlestar_lab/**', '**/node_modules/**', 'test-artifacts/**', 'ui-tests/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
-    files: ['labextension/**/*.{ts,tsx}'],
+    files: ['labextension/**/*.{ts,tsx}', 'ui-tests/tests/**/*.ts'],
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,

@@ -32,6 +32,7 @@ export function DecisionCard(props: {
       className="mlestar-decision"
       data-testid="mlestar-decision"
       data-gate={decision.gate}
+      data-decision={decision.id ?? ''}
       aria-label={`Decision: ${decision.title}`}
     >
       <header className="mlestar-decision-head">

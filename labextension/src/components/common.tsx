@@ -65,6 +65,7 @@ export function ActionButton(props: {
 }): JSX.Element {
   return (
     <Button
+      type="button"
       className={`mlestar-button ${props.className ?? ''}`}
       disabled={props.disabled}
       minimal={props.minimal}
