@@ -18,8 +18,8 @@ demo: venv
 	$(BIN)/mlestar demo
 
 lint: venv
-	$(BIN)/ruff check mlestar_lab tests
-	$(BIN)/ruff format --check mlestar_lab tests
+	$(BIN)/ruff check mlestar_lab tests ui-tests
+	$(BIN)/ruff format --check mlestar_lab tests ui-tests
 
 test: lint lint-ts test-ts
 	$(BIN)/python -m pytest -q
@@ -58,7 +58,7 @@ $(UI_STAMP): ui-tests/package.json ui-tests/yarn.lock $(STAMP)
 # Build the panel into mlestar_lab/labextension and link it into the virtualenv's JupyterLab.
 mlestar_lab/labextension/package.json: $(NODE_STAMP) $(PANEL_SOURCES)
 	$(JLPM) build:prod
-	$(BIN)/jupyter labextension develop --overwrite .
+	$(BIN)/jupyter-builder develop --overwrite .
 	touch $@
 
 labextension: mlestar_lab/labextension/package.json
