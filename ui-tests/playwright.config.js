@@ -17,6 +17,8 @@ module.exports = {
   retries: 0,
   workers: 1,
   timeout: 60000,
+  // Upper bounds for conditions that depend on agent processes on a busy 2-core machine.
+  expect: { timeout: 30000 },
   use: {
     ...baseConfig.use,
     baseURL,

@@ -160,6 +160,35 @@ test.describe('MLE-STAR panel', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  test('shows a refused request, and stops and resumes a run', async ({ page }) => {
+    const panel = await openMlestarPanel(page);
+    await panel.getByTestId('mlestar-new-run-open').click();
+    const form = panel.getByTestId('mlestar-new-run');
+    // Bad input: the server's message is shown and the form keeps what was typed.
+    await form.locator('input[name=task]').fill('competitions/nowhere');
+    await form.getByTestId('mlestar-start-run').click();
+    await expect(form.getByRole('alert')).toContainText('is not a folder under the server root');
+    await expect(form.locator('input[name=task]')).toHaveValue('competitions/nowhere');
+
+    await form.locator('input[name=task]').fill('competitions/diabetes');
+    await form.locator('input[name=timeBudget]').fill('2m');
+    await form.locator('select[name=gate-retrieval]').selectOption('ask');
+    await form.getByTestId('mlestar-start-run').click();
+    const runView = panel.getByTestId('mlestar-run-view');
+    const retrieval = panel.locator('[data-testid=mlestar-decision][data-gate=retrieval]');
+    await expect(retrieval).toBeVisible();
+
+    await panel.getByTestId('mlestar-stop').click();
+    await expect(runView).toHaveAttribute('data-status', 'interrupted');
+    await expect(panel.getByTestId('mlestar-stop')).toHaveCount(0);
+    await panel.getByTestId('mlestar-resume').click();
+    await expect(runView).toHaveAttribute('data-status', 'running');
+    // The resumed run waits for the same decision again.
+    await expect(retrieval).toBeVisible();
+    await panel.getByTestId('mlestar-stop').click();
+    await expect(runView).toHaveAttribute('data-status', 'interrupted');
+  });
+
   test('says so when the server extension is missing', async ({ page }) => {
     await page.route(/\/mlestar\/api\//, route => route.fulfill({ status: 404, body: '<html>404: Not Found</html>' }));
     const panel = await openMlestarPanel(page);
