@@ -45,15 +45,23 @@ export async function stopAllRuns(request: APIRequestContext): Promise<string[]>
   if (!response.ok()) {
     throw new Error(`GET mlestar/api/runs: ${response.status()} ${await response.text()}`);
   }
-  const { runs } = (await response.json()) as { runs: { id: string; status: string }[] };
+  const { runs } = (await response.json()) as { runs: { id: string }[] };
   const stopped: string[] = [];
-  for (const run of runs.filter(r => r.status === 'running')) {
-    const stop = await request.post(`mlestar/api/runs/${encodeURIComponent(run.id)}/stop`, { data: {} });
-    // 409: the agent ended between the listing and the stop.
-    if (!stop.ok() && stop.status() !== 409) {
-      throw new Error(`stopping ${run.id}: ${stop.status()} ${await stop.text()}`);
+  for (const { id } of runs) {
+    const run = `mlestar/api/runs/${encodeURIComponent(id)}`;
+    const detail = await request.get(run);
+    if (!detail.ok()) {
+      throw new Error(`GET ${run}: ${detail.status()} ${await detail.text()}`);
     }
-    stopped.push(run.id);
+    if (!((await detail.json()) as { alive: boolean }).alive) {
+      continue;
+    }
+    const stop = await request.post(`${run}/stop`, { data: {} });
+    // 409: the agent ended between the two requests.
+    if (!stop.ok() && stop.status() !== 409) {
+      throw new Error(`POST ${run}/stop: ${stop.status()} ${await stop.text()}`);
+    }
+    stopped.push(id);
   }
   return stopped;
 }
