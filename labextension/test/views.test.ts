@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chartData } from '../src/model/chart';
+import { editAnswer, initialEdit } from '../src/model/decisions';
 import { blockSides, GAP_MARKER } from '../src/model/diff';
 import { formatCost, formatDelta, formatDuration, formatScore } from '../src/model/format';
 import { ensembleViews, outerSteps, stepRow, submissionInfo } from '../src/model/report';
-import { detail, run } from './fakes';
+import { decision, detail, run } from './fakes';
 
 // The shape `mlestar_lab/notebook/diff.py` writes: one section per block, hunks with 3 lines of context.
 const DIFF = [
@@ -131,4 +132,38 @@ test('report sections are read defensively and typed', () => {
   assert.equal(submissionInfo(d)?.download, 'x/submission.csv');
   assert.equal(submissionInfo(detail(run('r', 1))), null);
   assert.equal(stepRow({}).id, -1);
+});
+
+test('an edit starts from the proposal and sends only what the gate accepts', () => {
+  const refinement = decision('r', 1);
+  const start = initialEdit(refinement);
+  assert.equal(start.code, 'x = 1\n');
+  assert.equal(start.block, 'model');
+  assert.deepEqual(editAnswer(refinement, { ...start, code: 'x = 2\n' }), {
+    action: 'edit',
+    code: 'x = 2\n',
+    block: 'model'
+  });
+  assert.equal(editAnswer(refinement, { ...start, plan: 'new plan' }).plan, 'new plan');
+
+  const ablation = decision('r', 2, {
+    gate: 'ablation',
+    request: { editable: ['block'], chosen: 'model', blocks: ['features', 'model'] }
+  });
+  assert.deepEqual(editAnswer(ablation, { ...initialEdit(ablation), block: 'features' }), {
+    action: 'edit',
+    block: 'features'
+  });
+
+  const candidate = decision('r', 3, {
+    gate: 'candidate',
+    request: { editable: ['code', 'block', 'plan'], code: null, block: null, blocks: ['setup', 'model'], plan: 'p' }
+  });
+  assert.equal(initialEdit(candidate).block, 'setup');
+
+  const submission = decision('r', 4, {
+    gate: 'submission',
+    request: { editable: ['step_id'], proposed: 3, choices: [{ step_id: 3 }, { step_id: 8 }] }
+  });
+  assert.deepEqual(editAnswer(submission, { ...initialEdit(submission), step_id: 8 }), { action: 'edit', step_id: 8 });
 });

@@ -9,6 +9,7 @@ import React, { useState } from 'react';
 import type { Decision, DecisionAnswer, Finding } from '../api';
 import { blockSides } from '../model/diff';
 import { formatScore } from '../model/format';
+import { editAnswer, initialEdit } from '../model/decisions';
 import { ablationRow, editableFields, requestList, requestRecord, requestText } from '../model/report';
 import { AblationTable } from './AblationTable';
 import { BlockDiff, CodeEditor } from './codemirror';
@@ -184,40 +185,6 @@ export function Findings({ findings }: { findings: Finding[] }): JSX.Element | n
       ))}
     </ul>
   );
-}
-
-function initialEdit(decision: Decision): DecisionAnswer {
-  const r = decision.request;
-  return {
-    action: 'edit',
-    plan: requestText(decision, 'plan'),
-    code: requestText(decision, 'code'),
-    block: typeof r.block === 'string' ? r.block : typeof r.chosen === 'string' ? r.chosen : null,
-    families: requestList(decision, 'families').map(f => String((f as Record<string, unknown>).name)),
-    step_id: typeof r.proposed === 'number' ? r.proposed : null
-  };
-}
-
-/** Only the fields the gate accepts; an unchanged plan is not sent. */
-export function editAnswer(decision: Decision, edit: DecisionAnswer): DecisionAnswer {
-  const editable = new Set(editableFields(decision));
-  const answer: DecisionAnswer = { action: 'edit' };
-  if (editable.has('code')) {
-    answer.code = edit.code ?? '';
-    answer.block = edit.block ?? null;
-    if (editable.has('plan') && (edit.plan ?? '') !== requestText(decision, 'plan')) {
-      answer.plan = edit.plan;
-    }
-  } else if (editable.has('block')) {
-    answer.block = edit.block ?? null;
-  }
-  if (editable.has('families')) {
-    answer.families = edit.families ?? [];
-  }
-  if (editable.has('step_id')) {
-    answer.step_id = edit.step_id ?? null;
-  }
-  return answer;
 }
 
 function EditForm(props: {
