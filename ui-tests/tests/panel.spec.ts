@@ -157,6 +157,11 @@ test.describe('MLE-STAR panel', () => {
     await expect(page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: 'executed.ipynb' })).toBeVisible();
     await expect(page.locator('.jp-NotebookPanel .jp-OutputArea-output').first()).toBeVisible();
 
+    // The same run view in the dark theme.
+    await page.theme.setDarkTheme();
+    await panel.getByTestId('mlestar-ensembles').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: artifact('run-view-dark.png') });
+
     expect(consoleErrors).toEqual([]);
   });
 

@@ -158,7 +158,7 @@ export function RunView(props: {
               <tr>
                 <th>step</th>
                 <th>strategy</th>
-                <th>members (weight)</th>
+                <th>members</th>
                 <th>score</th>
                 <th>Δ</th>
               </tr>
