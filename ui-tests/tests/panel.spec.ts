@@ -219,6 +219,20 @@ test.describe('MLE-STAR panel', () => {
     await expect(panel.getByRole('alert')).toHaveCount(0);
   });
 
+  test('works from the keyboard', async ({ page }) => {
+    const panel = await openMlestarPanel(page);
+    await panel.getByTestId('mlestar-new-run-open').focus();
+    await page.keyboard.press('Enter');
+    // The form takes the focus when it opens.
+    const task = panel.locator('input[name=task]');
+    await expect(task).toBeFocused();
+    await page.keyboard.type('no/such/folder');
+    await page.keyboard.press('Enter');
+    await expect(panel.getByTestId('mlestar-new-run').getByRole('alert')).toContainText('no/such/folder');
+    await page.keyboard.press('Tab');
+    await expect(panel.getByRole('button', { name: 'Browse…' })).toBeFocused();
+  });
+
   test('is readable in the dark theme', async ({ page }) => {
     await page.theme.setDarkTheme();
     const panel = await openMlestarPanel(page);

@@ -113,6 +113,7 @@ export function NewRunForm(props: { actions: NewRunActions; onCancel: () => void
             placeholder="path under the Jupyter root"
             onChange={e => set({ task: e.target.value })}
             required
+            autoFocus
           />
           <ActionButton
             label="Browse…"
