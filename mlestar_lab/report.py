@@ -47,6 +47,7 @@ def _step_row(step: StepRecord) -> dict[str, Any]:
         "reason": step.reason,
         "info": step.info,
         "finished_at": step.finished_at,
+        "decided_by": step.decided_by,
     }
 
 

@@ -1,5 +1,5 @@
 """What the JupyterLab panel reads besides the records: when each step finished (the score chart's
-time axis) and the submission's path under the server root (its download link)."""
+time axis), who decided it, and the submission's path under the server root (its download link)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ async def test_run_detail_has_step_times_and_a_root_relative_submission(
             score=55.0,
             output_dir=str(step_dir),
             finished_at=1234.5,
+            decided_by="user-edited",
         )
     )
     service.store.add_step(
@@ -37,7 +38,7 @@ async def test_run_detail_has_step_times_and_a_root_relative_submission(
     status, body = await api("GET", "runs", run.id)
 
     assert status == 200
-    assert [s["finished_at"] for s in body["steps"]] == [1234.5]
+    assert [(s["finished_at"], s["decided_by"]) for s in body["steps"]] == [(1234.5, "user-edited")]
     assert body["submission"]["download"] == f"mlestar-runs/runs/{run.id}/submission.csv"
     assert body["submission"]["source_step"] == step.id
 

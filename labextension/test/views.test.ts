@@ -132,6 +132,7 @@ test('report sections are read defensively and typed', () => {
   assert.equal(submissionInfo(d)?.download, 'x/submission.csv');
   assert.equal(submissionInfo(detail(run('r', 1))), null);
   assert.equal(stepRow({}).id, -1);
+  assert.equal(stepRow({}).decided_by, 'auto');
 });
 
 test('an edit starts from the proposal and sends only what the gate accepts', () => {

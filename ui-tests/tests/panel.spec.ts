@@ -135,6 +135,10 @@ test.describe('MLE-STAR panel', () => {
     await expect(outer.locator('tr[data-chosen=true]')).toHaveCount(1);
     await outer.getByTestId('mlestar-ablation-table').screenshot({ path: artifact('ablation-table.png') });
     const edited = outer.locator('[data-testid=mlestar-refinement]', { hasText: EDITED_PLAN });
+    await expect(edited.getByTestId('mlestar-decided-by')).toHaveText('user-edited');
+    await expect(
+      outer.locator('[data-testid=mlestar-refinement][data-status=rejected]').getByTestId('mlestar-decided-by')
+    ).toHaveText('user-rejected');
     await edited.getByTestId('mlestar-show-diff').click();
     await expect(edited.getByTestId('mlestar-diff').first()).toContainText('edited in the browser test');
     await edited.screenshot({ path: artifact('refinement-diff.png') });

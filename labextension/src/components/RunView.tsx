@@ -141,6 +141,11 @@ export function RunView(props: {
                 <span className={`mlestar-badge mlestar-step-${r.status}`}>{r.status}</span>
                 <span>score {formatScore(r.score)}</span>
                 <span className={(r.delta ?? 0) > 0 ? 'mlestar-good' : 'mlestar-muted'}>Δ {formatDelta(r.delta)}</span>
+                {r.decided_by !== 'auto' && (
+                  <span className="mlestar-badge" data-testid="mlestar-decided-by">
+                    {r.decided_by}
+                  </span>
+                )}
                 <OpenNotebookButton runId={run.id} stepId={r.id} actions={actions} />
               </div>
               <p className="mlestar-plan">{r.plan || r.title}</p>
@@ -194,7 +199,10 @@ export function RunView(props: {
                 <td>#{s.id}</td>
                 <td>{s.stage}</td>
                 <td className="mlestar-title-cell">{s.title}</td>
-                <td>{s.status}</td>
+                <td>
+                  {s.status}
+                  {s.decided_by !== 'auto' ? ` · ${s.decided_by}` : ''}
+                </td>
                 <td>{formatScore(s.score)}</td>
                 <td>{formatDuration(s.runtime)}</td>
                 <td>

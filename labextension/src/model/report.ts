@@ -3,7 +3,7 @@
  * declares as plain objects. Reading them through these guards keeps a missing or renamed key
  * a visible "—" instead of a crash.
  */
-import type { Decision, RunDetail, Stage, StepStatus } from '../api';
+import type { DecidedBy, Decision, RunDetail, Stage, StepStatus } from '../api';
 
 export interface StepRow {
   id: number;
@@ -18,6 +18,7 @@ export interface StepRow {
   plan: string;
   reason: string | null;
   finished_at: number | null;
+  decided_by: DecidedBy;
   info: Record<string, unknown>;
 }
 
@@ -110,6 +111,7 @@ export function stepRow(value: unknown): StepRow {
     plan: str(r.plan),
     reason: strOrNull(r.reason),
     finished_at: num(r.finished_at),
+    decided_by: (str(r.decided_by) || 'auto') as DecidedBy,
     info: record(r.info)
   };
 }
