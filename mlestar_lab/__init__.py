@@ -8,3 +8,8 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
     from mlestar_lab.server.app import MlestarServerExtension
 
     return [{"module": "mlestar_lab.server.app", "app": MlestarServerExtension}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where `jupyter labextension develop` finds the built panel (a wheel installs it as shared-data)."""
+    return [{"src": "labextension", "dest": "mlestar-lab"}]

@@ -50,6 +50,8 @@ def _step_row(step: StepRecord) -> dict[str, Any]:
         "info": step.info,
         "tokens": step.tokens,
         "cost_usd": step.cost_usd,
+        "finished_at": step.finished_at,
+        "decided_by": step.decided_by,
     }
 
 

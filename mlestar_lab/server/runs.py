@@ -111,8 +111,12 @@ class RunService:
 
     def detail(self, run_id: str) -> RunDetail:
         run = self.agents.observe(self.store, self.store.get_run(run_id))
+        report = run_report(self.store, run.id)
+        if report["submission"] is not None:
+            # The panel downloads the submission through Jupyter's files API, relative to the root.
+            report["submission"]["download"] = relative_to_root(self.root, report["submission"]["path"])
         return RunDetail(
-            **run_report(self.store, run.id),
+            **report,
             alive=self.agents.alive(run),
             pending_decisions=self.store.decisions(run.id, "pending"),
         )

@@ -1,0 +1,180 @@
+/**
+ * The panel's state and the only place that changes it: runs, pending decisions, the selected
+ * run's detail and the connection. Views subscribe and re-render; actions return promises that
+ * reject with the server's message, so a view can show the error next to the button pressed.
+ *
+ * Events do not carry whole records; each page of events schedules one refresh (runs and
+ * pending decisions from the snapshot, plus the selected run's detail when the page touched
+ * it). Refreshes are coalesced: at most one is in flight and at most one more is queued.
+ */
+import type {
+  CreateRunRequest,
+  Decision,
+  DecisionAnswer,
+  EventPage,
+  RunDetail,
+  RunRecord,
+  Snapshot
+} from '../api';
+import { errorMessage, MlestarClient } from './client';
+import type { ConnectionState } from './follower';
+
+export interface PanelState {
+  connection: ConnectionState;
+  connectionError: string | null;
+  retryInMs: number | null;
+  runs: RunRecord[];
+  pending: Decision[];
+  selectedRunId: string | null;
+  detail: RunDetail | null;
+  /** A refresh that failed in the background (shown as a banner until the next success). */
+  refreshError: string | null;
+}
+
+export type PanelClient = Pick<
+  MlestarClient,
+  'snapshot' | 'run' | 'createRun' | 'stop' | 'resume' | 'answer' | 'step' | 'tasks'
+>;
+
+type Listener = (state: PanelState) => void;
+
+export class PanelModel {
+  private current: PanelState = {
+    connection: 'connecting',
+    connectionError: null,
+    retryInMs: null,
+    runs: [],
+    pending: [],
+    selectedRunId: null,
+    detail: null,
+    refreshError: null
+  };
+  private readonly listeners = new Set<Listener>();
+  private refreshing: Promise<void> | null = null;
+  private dirty = false;
+  private detailDirty = false;
+
+  constructor(readonly client: PanelClient) {}
+
+  get state(): PanelState {
+    return this.current;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // -- the event follower's callbacks ---------------------------------------------------------
+
+  setConnection(connection: ConnectionState, error: string | null, retryInMs: number | null): void {
+    this.update({ connection, connectionError: error, retryInMs });
+  }
+
+  applySnapshot(snapshot: Snapshot): void {
+    this.update({ runs: sortRuns(snapshot.runs), pending: snapshot.pending_decisions, refreshError: null });
+    if (this.current.selectedRunId !== null) {
+      void this.refresh(true);
+    }
+  }
+
+  applyEvents(page: EventPage): Promise<void> {
+    const selected = this.current.selectedRunId;
+    const touchesSelected = selected !== null && page.events.some(e => e.run_id === selected);
+    return this.refresh(touchesSelected);
+  }
+
+  // -- navigation and actions ------------------------------------------------------------------
+
+  async select(runId: string | null): Promise<void> {
+    const keep = runId !== null && this.current.detail?.run.id === runId;
+    this.update({ selectedRunId: runId, detail: keep ? this.current.detail : null });
+    if (runId !== null) {
+      await this.refresh(true);
+    }
+  }
+
+  async createRun(request: CreateRunRequest): Promise<RunRecord> {
+    const run = await this.client.createRun(request);
+    this.update({ runs: sortRuns([run, ...this.current.runs.filter(r => r.id !== run.id)]) });
+    await this.select(run.id);
+    return run;
+  }
+
+  async stop(runId: string): Promise<RunRecord> {
+    const run = await this.client.stop(runId);
+    await this.refresh(true);
+    return run;
+  }
+
+  async resume(runId: string): Promise<RunRecord> {
+    const run = await this.client.resume(runId);
+    await this.refresh(true);
+    return run;
+  }
+
+  async answer(decision: Decision, answer: DecisionAnswer): Promise<Decision> {
+    if (decision.id === null) {
+      throw new Error('this decision has no id yet; wait for the next refresh');
+    }
+    const answered = await this.client.answer(decision.run_id, decision.id, answer);
+    this.update({ pending: this.current.pending.filter(d => d.id !== answered.id || d.run_id !== answered.run_id) });
+    await this.refresh(true);
+    return answered;
+  }
+
+  /** Re-read runs, pending decisions and (when `detail`) the selected run; coalesced. */
+  refresh(detail: boolean): Promise<void> {
+    this.dirty = true;
+    this.detailDirty = this.detailDirty || detail;
+    if (this.refreshing === null) {
+      this.refreshing = this.refreshLoop().finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async refreshLoop(): Promise<void> {
+    while (this.dirty) {
+      this.dirty = false;
+      const withDetail = this.detailDirty;
+      this.detailDirty = false;
+      const selected = this.current.selectedRunId;
+      try {
+        const [snapshot, detail] = await Promise.all([
+          this.client.snapshot(),
+          withDetail && selected !== null ? this.client.run(selected) : Promise.resolve(null)
+        ]);
+        const changes: Partial<PanelState> = {
+          runs: sortRuns(snapshot.runs),
+          pending: snapshot.pending_decisions,
+          refreshError: null
+        };
+        if (detail !== null && this.current.selectedRunId === detail.run.id) {
+          changes.detail = detail;
+        }
+        this.update(changes);
+      } catch (error) {
+        this.update({ refreshError: errorMessage(error) });
+      }
+    }
+  }
+
+  private update(changes: Partial<PanelState>): void {
+    this.current = { ...this.current, ...changes };
+    for (const listener of [...this.listeners]) {
+      listener(this.current);
+    }
+  }
+}
+
+/** Newest first: the run a user just started is on top. */
+export function sortRuns(runs: RunRecord[]): RunRecord[] {
+  return [...runs].sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
+}
+
+/** Pending decisions of one run, oldest first (the order the agent asked them). */
+export function pendingFor(state: PanelState, runId: string): Decision[] {
+  return state.pending.filter(d => d.run_id === runId).sort((a, b) => a.created_at - b.created_at);
+}
