@@ -96,6 +96,8 @@ export function detail(record: RunRecord, changes: Partial<RunDetail> = {}): Run
     findings: [],
     failures: [],
     submission: null,
+    model_use: [],
+    sources: [],
     pending_decisions: [],
     ...changes
   };
