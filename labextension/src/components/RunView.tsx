@@ -11,12 +11,13 @@ import { ensembleViews, findingRows, outerSteps, stageRows, stepRow, submissionI
 import { AblationTable } from './AblationTable';
 import { ActionButton, ErrorLine, Section, useAction } from './common';
 import { DecisionCard } from './DecisionCard';
+import { KaggleRunActions, KaggleRunSection } from './KaggleRunSection';
 import { ScoreChart } from './ScoreChart';
 import { OpenNotebookButton, StepActions, StepDiffToggle } from './StepParts';
 
 const STAGES: Stage[] = ['retrieval', 'candidate', 'merge', 'ablation', 'refinement', 'ensemble', 'submission'];
 
-export interface RunActions extends StepActions {
+export interface RunActions extends StepActions, KaggleRunActions {
   stop(runId: string): Promise<unknown>;
   resume(runId: string): Promise<unknown>;
   answer(decision: Decision, answer: DecisionAnswer): Promise<unknown>;
@@ -93,6 +94,8 @@ export function RunView(props: {
         </div>
         <ErrorLine error={control.error} />
       </header>
+
+      <KaggleRunSection detail={detail} actions={actions} />
 
       {pending.length > 0 && (
         <Section title={`Waiting for you (${pending.length})`} className="mlestar-pending" testId="mlestar-pending">

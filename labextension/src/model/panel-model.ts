@@ -12,9 +12,16 @@ import type {
   Decision,
   DecisionAnswer,
   EventPage,
+  KaggleDownload,
+  KaggleDownloadRequest,
+  KagglePullRequest,
+  KagglePushRequest,
+  KaggleStatus,
+  KaggleSubmitRequest,
   RunDetail,
   RunRecord,
-  Snapshot
+  Snapshot,
+  StepRecord
 } from '../api';
 import { errorMessage, MlestarClient } from './client';
 import type { ConnectionState } from './follower';
@@ -33,7 +40,19 @@ export interface PanelState {
 
 export type PanelClient = Pick<
   MlestarClient,
-  'snapshot' | 'run' | 'createRun' | 'stop' | 'resume' | 'answer' | 'step' | 'tasks'
+  | 'snapshot'
+  | 'run'
+  | 'createRun'
+  | 'stop'
+  | 'resume'
+  | 'answer'
+  | 'step'
+  | 'tasks'
+  | 'kaggleDownload'
+  | 'kagglePull'
+  | 'kagglePush'
+  | 'kaggleSubmit'
+  | 'kaggleStatus'
 >;
 
 type Listener = (state: PanelState) => void;
@@ -95,7 +114,11 @@ export class PanelModel {
   }
 
   async createRun(request: CreateRunRequest): Promise<RunRecord> {
-    const run = await this.client.createRun(request);
+    return this.openNew(await this.client.createRun(request));
+  }
+
+  /** A run the user just started: listed at once and opened, before the next snapshot. */
+  private async openNew(run: RunRecord): Promise<RunRecord> {
     this.update({ runs: sortRuns([run, ...this.current.runs.filter(r => r.id !== run.id)]) });
     await this.select(run.id);
     return run;
@@ -121,6 +144,37 @@ export class PanelModel {
     this.update({ pending: this.current.pending.filter(d => d.id !== answered.id || d.run_id !== answered.run_id) });
     await this.refresh(true);
     return answered;
+  }
+
+  // -- Kaggle: pushes and submissions are steps of the run, so the refreshed detail shows them --
+
+  /** Download a competition into a task folder; nothing in the panel's state changes. */
+  kaggleDownload(request: KaggleDownloadRequest): Promise<KaggleDownload> {
+    return this.client.kaggleDownload(request);
+  }
+
+  /** Import a notebook as a new run's candidate; the run starts and is opened like a created one. */
+  async kagglePull(request: KagglePullRequest): Promise<RunRecord> {
+    return this.openNew(await this.client.kagglePull(request));
+  }
+
+  async kagglePush(runId: string, request: KagglePushRequest): Promise<StepRecord> {
+    const step = await this.client.kagglePush(runId, request);
+    await this.refresh(true);
+    return step;
+  }
+
+  async kaggleSubmit(runId: string, request: KaggleSubmitRequest): Promise<StepRecord> {
+    const step = await this.client.kaggleSubmit(runId, request);
+    await this.refresh(true);
+    return step;
+  }
+
+  /** Ask Kaggle once; the server saves the answers on the push and submission steps. */
+  async kaggleStatus(runId: string): Promise<KaggleStatus> {
+    const status = await this.client.kaggleStatus(runId);
+    await this.refresh(true);
+    return status;
   }
 
   /** Re-read runs, pending decisions and (when `detail`) the selected run; coalesced. */
