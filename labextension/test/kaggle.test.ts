@@ -215,6 +215,7 @@ test('the Kaggle view reads the last push and submission from the run steps', ()
 
 test('only a finished run offers push and submit', () => {
   assert.equal(offersKaggle(detail(run('a', 1, { status: 'finished' }), { alive: false })), true);
+  assert.equal(offersKaggle(detail(run('a', 1, { status: 'finished' }), { alive: true })), true);
   assert.equal(offersKaggle(detail(run('a', 1, { status: 'running' }))), false);
   assert.equal(offersKaggle(detail(run('a', 1, { status: 'stopped' }), { alive: false })), false);
 });

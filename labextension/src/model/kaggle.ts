@@ -105,9 +105,12 @@ function scoreText(value: unknown): string | null {
   return null;
 }
 
-/** Pushing and submitting need a final solution: only a finished run offers them. */
+/**
+ * Pushing and submitting need a final solution: only a finished run offers them. Its status
+ * alone decides: the agent process may still be exiting (`alive`) when the run is finished.
+ */
 export function offersKaggle(detail: RunDetail): boolean {
-  return detail.run.status === 'finished' && !detail.alive;
+  return detail.run.status === 'finished';
 }
 
 /** One line about a finished download, then what keeps the folder from running as it is. */
