@@ -14,8 +14,36 @@ import {
 import { PanelModel } from '../src/model/panel-model';
 import { deferred, detail, FakeTransport, run, snapshot } from './fakes';
 
-function step(id: number, key: string, info: Record<string, unknown>): Record<string, unknown> {
-  return { id, key, stage: 'submission', title: key, status: 'ok', score: 0.5, info };
+function step(id: number, key: string, info: Record<string, unknown>): StepRecord {
+  return {
+    id,
+    run_id: 'a',
+    key,
+    parent_id: null,
+    stage: 'submission',
+    title: key,
+    block: null,
+    block_kind: null,
+    plan: '',
+    diff: '',
+    status: 'ok',
+    score: 0.5,
+    delta: null,
+    runtime: null,
+    notebook_path: null,
+    output_dir: null,
+    findings: [],
+    error: null,
+    reason: null,
+    info,
+    tokens: 0,
+    cost_usd: 0,
+    decided_by: 'auto',
+    decision_reason: null,
+    attempt: 1,
+    created_at: 1,
+    finished_at: 1
+  };
 }
 
 const DOWNLOADED: KaggleDownload = {
@@ -92,27 +120,30 @@ test('a pulled notebook becomes the opened run at once', async () => {
   assert.deepEqual(model.state.runs.map(r => r.id), ['p1']);
 });
 
-test('push, submit and status re-read the run so its Kaggle steps show', async () => {
-  const finished = run('a', 1, { status: 'finished' });
-  let steps: Record<string, unknown>[] = [];
+test('push, submit and status answers become what the panel knows of the run on Kaggle', async () => {
+  const pushed = step(7, 'kaggle/push/1', { kernel: 'me/a', version: 1, private: true, kernel_status: 'queued' });
+  const submitted = step(8, 'kaggle/submit/1', { competition: 'titanic', ref: 55, message: 'v1' });
   const t = new FakeTransport()
-    .on(/GET snapshot/, () => snapshot([finished], [], 1))
-    .on(/GET runs\/a$/, () => detail(finished, { alive: false, steps }))
-    .on(/POST runs\/a\/kaggle\/push/, () => {
-      steps = [step(7, 'kaggle/push/1', { kernel: 'me/a', version: 1, private: true, kernel_status: 'queued' })];
-      return steps[0] as unknown as StepRecord;
-    })
-    .on(/GET runs\/a\/kaggle\/status/, () => {
-      steps = [step(7, 'kaggle/push/1', { kernel: 'me/a', version: 1, private: true, kernel_status: 'complete' })];
-      return { kernel: steps[0], submission: null };
-    });
+    .on(/POST runs\/a\/kaggle\/push/, () => pushed)
+    .on(/POST runs\/a\/kaggle\/submit/, () => submitted)
+    .on(/GET runs\/a\/kaggle\/status/, () => ({
+      kernel: { ...pushed, info: { ...pushed.info, kernel_status: 'complete' } },
+      submission: { ...submitted, info: { ...submitted.info, submission_status: 'complete', public_score: '0.81' } }
+    }));
   const model = new PanelModel(new MlestarClient(t));
-  await model.select('a');
-  assert.equal(model.state.detail && kaggleView(model.state.detail).kernel, null);
+  assert.deepEqual(kaggleView(model.state.kaggle.a), { kernel: null, submission: null });
   await model.kagglePush('a', { public: false, gpu: false });
-  assert.equal(model.state.detail && kaggleView(model.state.detail).kernel?.status, 'queued');
+  assert.equal(kaggleView(model.state.kaggle.a).kernel?.status, 'queued');
+  assert.equal(kaggleView(model.state.kaggle.a).submission, null);
+  await model.kaggleSubmit('a', { message: 'v1' });
+  assert.equal(kaggleView(model.state.kaggle.a).kernel?.status, 'queued');
+  assert.equal(kaggleView(model.state.kaggle.a).submission?.status, 'submitted');
   await model.kaggleStatus('a');
-  assert.equal(model.state.detail && kaggleView(model.state.detail).kernel?.status, 'complete');
+  const view = kaggleView(model.state.kaggle.a);
+  assert.equal(view.kernel?.status, 'complete');
+  assert.equal(view.submission?.status, 'complete');
+  assert.equal(view.submission?.publicScore, '0.81');
+  assert.equal(model.state.kaggle.b, undefined);
 });
 
 for (const [status, message] of [
@@ -148,50 +179,37 @@ for (const [status, message] of [
   });
 }
 
-test('the push in flight holds until Kaggle answers; the refresh follows the answer', async () => {
-  const finished = run('a', 1, { status: 'finished' });
-  const held = deferred<unknown>();
-  const t = new FakeTransport()
-    .on(/GET snapshot/, () => snapshot([finished], [], 1))
-    .on(/GET runs\/a$/, () => detail(finished, { alive: false }))
-    .on(/POST runs\/a\/kaggle\/push/, () => held.promise);
+test('a push in flight changes nothing until Kaggle answers', async () => {
+  const held = deferred<StepRecord>();
+  const t = new FakeTransport().on(/POST runs\/a\/kaggle\/push/, () => held.promise);
   const model = new PanelModel(new MlestarClient(t));
-  await model.select('a');
-  const reads = t.count(/GET runs\/a$/);
   const push = model.kagglePush('a', {});
   await new Promise(resolve => setImmediate(resolve));
-  assert.equal(t.count(/GET runs\/a$/), reads);
+  assert.equal(model.state.kaggle.a, undefined);
   held.resolve(step(3, 'kaggle/push/1', { kernel: 'me/a' }));
   await push;
-  assert.equal(t.count(/GET runs\/a$/), reads + 1);
+  assert.equal(kaggleView(model.state.kaggle.a).kernel?.ref, 'me/a');
 });
 
-test('the Kaggle view reads the last push and submission from the run steps', () => {
-  const d = detail(run('a', 1, { status: 'finished' }), {
-    alive: false,
-    steps: [
-      step(4, 'kaggle/push/1', { kernel: 'me/old', kernel_status: 'error', failure_message: 'OOM' }),
-      step(9, 'kaggle/push/2', {
-        kernel: 'me/new',
-        url: 'https://www.kaggle.com/code/me/new',
-        version: 2,
-        private: false,
-        gpu: true,
-        kernel_status: 'running'
-      }),
-      step(10, 'kaggle/submit/1', { competition: 'titanic', ref: 123, message: 'v1' }),
-      step(11, 'kaggle/submit/2', {
-        competition: 'titanic',
-        ref: 124,
-        message: 'v2',
-        submission_status: 'complete',
-        public_score: '0.78',
-        private_score: null
-      }),
-      step(2, 'submission', {})
-    ]
+test("the Kaggle view reads Kaggle's answers from the step records, defensively", () => {
+  const view = kaggleView({
+    kernel: step(9, 'kaggle/push/2', {
+      kernel: 'me/new',
+      url: 'https://www.kaggle.com/code/me/new',
+      version: 2,
+      private: false,
+      gpu: true,
+      kernel_status: 'running'
+    }),
+    submission: step(11, 'kaggle/submit/2', {
+      competition: 'titanic',
+      ref: 124,
+      message: 'v2',
+      submission_status: 'complete',
+      public_score: '0.78',
+      private_score: null
+    })
   });
-  const view = kaggleView(d);
   assert.deepEqual(view.kernel, {
     stepId: 9,
     ref: 'me/new',
@@ -208,7 +226,7 @@ test('the Kaggle view reads the last push and submission from the run steps', ()
   assert.equal(view.submission?.status, 'complete');
   assert.equal(view.submission?.publicScore, '0.78');
   assert.equal(view.submission?.privateScore, null);
-  const fresh = kaggleView(detail(run('b', 1), { steps: [step(1, 'kaggle/submit/1', { ref: '5', competition: 'c' })] }));
+  const fresh = kaggleView({ kernel: null, submission: step(1, 'kaggle/submit/1', { ref: '5', competition: 'c' }) });
   assert.equal(fresh.submission?.status, 'submitted');
   assert.equal(fresh.kernel, null);
 });

@@ -1,12 +1,12 @@
 /**
  * A finished run on Kaggle: push its final solution as a kernel, submit it, and ask Kaggle how
- * the last kernel and submission are doing. What is shown comes from the run's own steps (see
- * model/kaggle.ts); "Refresh" asks Kaggle, whose answer the server saves on those steps. One
+ * the last kernel and submission are doing. What is shown is what the last answer carried (see
+ * model/kaggle.ts); "Refresh" asks Kaggle again, also after a reload of the page. One
  * request at a time: every button is disabled while one is in flight, and its error stays
  * next to the buttons as the server worded it.
  */
 import React, { useState } from 'react';
-import type { KagglePushRequest, KaggleSubmitRequest, RunDetail } from '../api';
+import type { KagglePushRequest, KaggleStatus, KaggleSubmitRequest, RunDetail } from '../api';
 import { kaggleView, KernelView, offersKaggle, pushRequest, submitRequest, SubmissionView } from '../model/kaggle';
 import { ActionButton, ErrorLine, Section, useAction } from './common';
 
@@ -51,10 +51,14 @@ function SubmissionLine({ submission }: { submission: SubmissionView }): JSX.Ele
   );
 }
 
-export function KaggleRunSection(props: { detail: RunDetail; actions: KaggleRunActions }): JSX.Element | null {
+export function KaggleRunSection(props: {
+  detail: RunDetail;
+  status: KaggleStatus | undefined;
+  actions: KaggleRunActions;
+}): JSX.Element | null {
   const { detail, actions } = props;
   const runId = detail.run.id;
-  const view = kaggleView(detail);
+  const view = kaggleView(props.status);
   const offers = offersKaggle(detail);
   const [isPublic, setPublic] = useState(false);
   const [gpu, setGpu] = useState(false);
@@ -63,21 +67,18 @@ export function KaggleRunSection(props: { detail: RunDetail; actions: KaggleRunA
   if (!offers && view.kernel === null && view.submission === null) {
     return null;
   }
-  const nothingYet = view.kernel === null && view.submission === null;
   return (
     <Section title="Kaggle" testId="mlestar-kaggle">
-      {nothingYet && <p className="mlestar-muted">Not pushed or submitted yet.</p>}
       {view.kernel && <KernelLine kernel={view.kernel} />}
       {view.submission && <SubmissionLine submission={view.submission} />}
-      {!nothingYet && (
-        <ActionButton
-          label="Refresh Kaggle status"
-          minimal
-          testId="mlestar-kaggle-refresh"
-          disabled={action.busy}
-          onClick={() => void action.run(() => actions.kaggleStatus(runId))}
-        />
-      )}
+      <ActionButton
+        label="Refresh Kaggle status"
+        minimal
+        testId="mlestar-kaggle-refresh"
+        title="Ask Kaggle about the run's last kernel and submission"
+        disabled={action.busy}
+        onClick={() => void action.run(() => actions.kaggleStatus(runId))}
+      />
       {offers && (
         <>
           <fieldset className="mlestar-kaggle-push">

@@ -100,6 +100,7 @@ export function MlestarPanel({ model, actions }: { model: PanelModel; actions: P
               pending={pendingFor(state, state.selectedRunId)}
               actions={actions}
               now={now}
+              kaggle={state.kaggle[state.selectedRunId]}
             />
           )}
         </>

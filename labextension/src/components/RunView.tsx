@@ -4,7 +4,7 @@
  * and refinements, the ensemble rounds, every step with its notebook, checker findings, costs.
  */
 import React from 'react';
-import type { Decision, DecisionAnswer, RunDetail, Stage } from '../api';
+import type { Decision, DecisionAnswer, KaggleStatus, RunDetail, Stage } from '../api';
 import { chartData } from '../model/chart';
 import { formatCost, formatDelta, formatDuration, formatScore } from '../model/format';
 import { ensembleViews, findingRows, outerSteps, stageRows, stepRow, submissionInfo } from '../model/report';
@@ -29,6 +29,8 @@ export function RunView(props: {
   pending: Decision[];
   actions: RunActions;
   now: number;
+  /** What the panel knows of this run on Kaggle. */
+  kaggle?: KaggleStatus;
 }): JSX.Element {
   const { detail, pending, actions } = props;
   const run = detail.run;
@@ -95,7 +97,7 @@ export function RunView(props: {
         <ErrorLine error={control.error} />
       </header>
 
-      <KaggleRunSection detail={detail} actions={actions} />
+      <KaggleRunSection detail={detail} status={props.kaggle} actions={actions} />
 
       {pending.length > 0 && (
         <Section title={`Waiting for you (${pending.length})`} className="mlestar-pending" testId="mlestar-pending">

@@ -1,22 +1,20 @@
 /**
- * What the panel shows about a run on Kaggle, read from the run's own steps: every push and
- * submission is a step (`kaggle/push/N`, `kaggle/submit/N`) whose `info` holds Kaggle's
- * reference and, after a status call, Kaggle's latest answer. Reading the steps rather than
- * keeping a copy means the view shows the same thing after a reload, in another browser or
- * after `mlestar kaggle status` in a terminal, without asking Kaggle.
+ * What the panel shows about a run on Kaggle: its last push and last submission, each a step
+ * record (`kaggle/push/N`, `kaggle/submit/N`) whose `info` holds Kaggle's reference and, after a
+ * status call, Kaggle's latest answer. The run detail lists only executed steps, so the panel
+ * keeps the records the push, submit and status answers carried (see PanelModel.kaggle).
  */
 import type {
   KaggleDownload,
   KaggleDownloadRequest,
   KagglePullRequest,
   KagglePushRequest,
+  KaggleStatus,
   KaggleSubmitRequest,
-  RunDetail
+  RunDetail,
+  StepRecord
 } from '../api';
-import { num, str, stepRow, StepRow } from './report';
-
-export const PUSH_KEY = 'kaggle/push/';
-export const SUBMIT_KEY = 'kaggle/submit/';
+import { num, str } from './report';
 
 export interface KernelView {
   stepId: number;
@@ -50,24 +48,19 @@ export interface KaggleView {
   submission: SubmissionView | null;
 }
 
-/** The run's last push and last submission (highest step id of each kind). */
-export function kaggleView(detail: RunDetail): KaggleView {
-  const steps = detail.steps.map(stepRow);
-  const last = (prefix: string): StepRow | null =>
-    steps.filter(s => s.key.startsWith(prefix)).reduce<StepRow | null>((a, s) => (a === null || s.id > a.id ? s : a), null);
-  const pushed = last(PUSH_KEY);
-  const submitted = last(SUBMIT_KEY);
+/** What is known of the run on Kaggle; nothing until a push, a submission or a status call. */
+export function kaggleView(status: KaggleStatus | undefined): KaggleView {
   return {
-    kernel: pushed === null ? null : kernelView(pushed),
-    submission: submitted === null ? null : submissionView(submitted)
+    kernel: status?.kernel ? kernelView(status.kernel) : null,
+    submission: status?.submission ? submissionView(status.submission) : null
   };
 }
 
-function kernelView(step: StepRow): KernelView {
+function kernelView(step: StepRecord): KernelView {
   const info = step.info;
   const ref = str(info.kernel);
   return {
-    stepId: step.id,
+    stepId: step.id ?? -1,
     ref,
     url: str(info.url) || (ref ? `https://www.kaggle.com/code/${ref}` : ''),
     version: num(info.version),
@@ -79,10 +72,10 @@ function kernelView(step: StepRow): KernelView {
   };
 }
 
-function submissionView(step: StepRow): SubmissionView {
+function submissionView(step: StepRecord): SubmissionView {
   const info = step.info;
   return {
-    stepId: step.id,
+    stepId: step.id ?? -1,
     ref: scoreText(info.ref) ?? '',
     competition: str(info.competition),
     message: str(info.message),

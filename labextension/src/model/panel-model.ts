@@ -36,6 +36,8 @@ export interface PanelState {
   detail: RunDetail | null;
   /** A refresh that failed in the background (shown as a banner until the next success). */
   refreshError: string | null;
+  /** Per run, its last push and submission as Kaggle last answered (the run detail omits them). */
+  kaggle: Record<string, KaggleStatus>;
 }
 
 export type PanelClient = Pick<
@@ -66,7 +68,8 @@ export class PanelModel {
     pending: [],
     selectedRunId: null,
     detail: null,
-    refreshError: null
+    refreshError: null,
+    kaggle: {}
   };
   private readonly listeners = new Set<Listener>();
   private refreshing: Promise<void> | null = null;
@@ -146,7 +149,7 @@ export class PanelModel {
     return answered;
   }
 
-  // -- Kaggle: pushes and submissions are steps of the run, so the refreshed detail shows them --
+  // -- Kaggle: each answer replaces what the panel knows of the run on Kaggle ------------------
 
   /** Download a competition into a task folder; nothing in the panel's state changes. */
   kaggleDownload(request: KaggleDownloadRequest): Promise<KaggleDownload> {
@@ -160,21 +163,26 @@ export class PanelModel {
 
   async kagglePush(runId: string, request: KagglePushRequest): Promise<StepRecord> {
     const step = await this.client.kagglePush(runId, request);
-    await this.refresh(true);
+    this.setKaggle(runId, { kernel: step });
     return step;
   }
 
   async kaggleSubmit(runId: string, request: KaggleSubmitRequest): Promise<StepRecord> {
     const step = await this.client.kaggleSubmit(runId, request);
-    await this.refresh(true);
+    this.setKaggle(runId, { submission: step });
     return step;
   }
 
-  /** Ask Kaggle once; the server saves the answers on the push and submission steps. */
+  /** Ask Kaggle once; the server also saves the answers on the push and submission steps. */
   async kaggleStatus(runId: string): Promise<KaggleStatus> {
     const status = await this.client.kaggleStatus(runId);
-    await this.refresh(true);
+    this.setKaggle(runId, status);
     return status;
+  }
+
+  private setKaggle(runId: string, changes: Partial<KaggleStatus>): void {
+    const known = this.current.kaggle[runId] ?? { kernel: null, submission: null };
+    this.update({ kaggle: { ...this.current.kaggle, [runId]: { ...known, ...changes } } });
   }
 
   /** Re-read runs, pending decisions and (when `detail`) the selected run; coalesced. */
