@@ -51,7 +51,11 @@ test.describe('Kaggle in the MLE-STAR panel', () => {
 
     const kaggle = panel.getByTestId('mlestar-kaggle');
     await kaggle.locator('input[name=message]').fill('from the browser test');
-    await kaggle.getByTestId('mlestar-kaggle-submit').click();
+    // Keyboard: from the message field, Tab reaches the submit button and Enter presses it.
+    await kaggle.locator('input[name=message]').focus();
+    await page.keyboard.press('Tab');
+    await expect(kaggle.getByTestId('mlestar-kaggle-submit')).toBeFocused();
+    await page.keyboard.press('Enter');
     const submission = kaggle.getByTestId('mlestar-kaggle-submission');
     await expect(submission.getByTestId('mlestar-kaggle-submission-status')).toHaveText('submitted');
     await expect(submission).toContainText('from the browser test');
@@ -61,6 +65,8 @@ test.describe('Kaggle in the MLE-STAR panel', () => {
     await expect(submission.getByTestId('mlestar-kaggle-public-score')).toContainText('0.81');
     await expect(kaggle.getByRole('alert')).toHaveCount(0);
     await kaggle.screenshot({ path: artifact('kaggle-submitted.png') });
+    await page.theme.setDarkTheme();
+    await kaggle.screenshot({ path: artifact('kaggle-submitted-dark.png') });
     expect(consoleErrors).toEqual([]);
   });
 });
