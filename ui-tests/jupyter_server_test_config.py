@@ -12,6 +12,7 @@ under pytest-jupyter's `/a%40b/` instead, and the panel builds every URL from Ju
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from jupyterlab.galata import configure_jupyter_server
@@ -34,3 +35,9 @@ c.ServerApp.allow_root = True
 c.ServerApp.jpserver_extensions = {"mlestar_lab": True}
 c.MlestarServerExtension.workspace = str(root / "mlestar-runs")
 c.MlestarServerExtension.workers = 2
+
+# Kaggle actions of the panel talk to a local fake of the Kaggle API, never to kaggle.com.
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "tests")]
+from fake_kaggle import start_fake_kaggle  # noqa: E402
+
+start_fake_kaggle(root)

@@ -65,6 +65,11 @@ function makeActions(
       return picked ? picked.path : null;
     },
     create: request => model.createRun(request),
+    kaggleDownload: request => model.kaggleDownload(request),
+    kagglePull: request => model.kagglePull(request),
+    kagglePush: (runId, request) => model.kagglePush(runId, request),
+    kaggleSubmit: (runId, request) => model.kaggleSubmit(runId, request),
+    kaggleStatus: runId => model.kaggleStatus(runId),
     retryNow: () => follower.retryNow()
   };
 }

@@ -68,8 +68,13 @@ const INITIAL: FormState = {
   gates: Object.fromEntries(GATES.map(g => [g, 'auto'])) as Record<Gate, GateMode>
 };
 
-export function NewRunForm(props: { actions: NewRunActions; onCancel: () => void }): JSX.Element {
-  const [form, setForm] = useState<FormState>(INITIAL);
+export function NewRunForm(props: {
+  actions: NewRunActions;
+  onCancel: () => void;
+  /** A folder chosen before the form opened (e.g. a competition just downloaded from Kaggle). */
+  initialTask?: string;
+}): JSX.Element {
+  const [form, setForm] = useState<FormState>({ ...INITIAL, task: props.initialTask ?? '' });
   const [tasks, setTasks] = useState<TaskFolder[]>([]);
   const create = useAction();
   const load = useAction();

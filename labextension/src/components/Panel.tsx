@@ -6,11 +6,12 @@ import React, { useEffect, useState, useSyncExternalStore } from 'react';
 import type { PanelModel } from '../model/panel-model';
 import { pendingFor } from '../model/panel-model';
 import { ActionButton, ErrorLine } from './common';
+import { KaggleNewRun, KaggleNewRunActions } from './KaggleNewRun';
 import { NewRunActions, NewRunForm } from './NewRunForm';
 import { RunActions, RunView } from './RunView';
 import { RunsList } from './RunsList';
 
-export interface PanelActions extends RunActions, NewRunActions {
+export interface PanelActions extends RunActions, NewRunActions, KaggleNewRunActions {
   retryNow(): void;
 }
 
@@ -31,7 +32,8 @@ export function MlestarPanel({ model, actions }: { model: PanelModel; actions: P
     listener => model.subscribe(listener),
     () => model.state
   );
-  const [creating, setCreating] = useState(false);
+  /** The new-run form is open (with this folder filled in) or closed (null). */
+  const [creating, setCreating] = useState<string | null>(null);
   const running = state.detail?.run.status === 'running';
   const now = useNow(running);
   const retry = state.retryInMs !== null ? ` Retrying in ${Math.round(state.retryInMs / 1000)} s.` : '';
@@ -66,19 +68,24 @@ export function MlestarPanel({ model, actions }: { model: PanelModel; actions: P
       <ErrorLine error={state.refreshError} />
       {state.selectedRunId === null ? (
         <>
-          {creating ? (
+          {creating !== null ? (
             <NewRunForm
+              key={creating}
+              initialTask={creating}
               actions={{
                 ...actions,
                 create: async request => {
                   await actions.create(request);
-                  setCreating(false);
+                  setCreating(null);
                 }
               }}
-              onCancel={() => setCreating(false)}
+              onCancel={() => setCreating(null)}
             />
           ) : (
-            <ActionButton label="New run…" testId="mlestar-new-run-open" onClick={() => setCreating(true)} />
+            <>
+              <ActionButton label="New run…" testId="mlestar-new-run-open" onClick={() => setCreating('')} />
+              <KaggleNewRun actions={actions} onUseTask={task => setCreating(task)} />
+            </>
           )}
           <RunsList runs={state.runs} pending={state.pending} onSelect={id => void model.select(id)} />
         </>
@@ -93,6 +100,7 @@ export function MlestarPanel({ model, actions }: { model: PanelModel; actions: P
               pending={pendingFor(state, state.selectedRunId)}
               actions={actions}
               now={now}
+              kaggle={state.kaggle[state.selectedRunId]}
             />
           )}
         </>

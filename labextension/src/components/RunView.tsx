@@ -4,19 +4,20 @@
  * and refinements, the ensemble rounds, every step with its notebook, checker findings, costs.
  */
 import React from 'react';
-import type { Decision, DecisionAnswer, RunDetail, Stage } from '../api';
+import type { Decision, DecisionAnswer, KaggleStatus, RunDetail, Stage } from '../api';
 import { chartData } from '../model/chart';
 import { formatCost, formatDelta, formatDuration, formatScore } from '../model/format';
 import { ensembleViews, findingRows, outerSteps, stageRows, stepRow, submissionInfo } from '../model/report';
 import { AblationTable } from './AblationTable';
 import { ActionButton, ErrorLine, Section, useAction } from './common';
 import { DecisionCard } from './DecisionCard';
+import { KaggleRunActions, KaggleRunSection } from './KaggleRunSection';
 import { ScoreChart } from './ScoreChart';
 import { OpenNotebookButton, StepActions, StepDiffToggle } from './StepParts';
 
 const STAGES: Stage[] = ['retrieval', 'candidate', 'merge', 'ablation', 'refinement', 'ensemble', 'submission'];
 
-export interface RunActions extends StepActions {
+export interface RunActions extends StepActions, KaggleRunActions {
   stop(runId: string): Promise<unknown>;
   resume(runId: string): Promise<unknown>;
   answer(decision: Decision, answer: DecisionAnswer): Promise<unknown>;
@@ -28,6 +29,8 @@ export function RunView(props: {
   pending: Decision[];
   actions: RunActions;
   now: number;
+  /** What the panel knows of this run on Kaggle. */
+  kaggle?: KaggleStatus;
 }): JSX.Element {
   const { detail, pending, actions } = props;
   const run = detail.run;
@@ -93,6 +96,8 @@ export function RunView(props: {
         </div>
         <ErrorLine error={control.error} />
       </header>
+
+      <KaggleRunSection detail={detail} status={props.kaggle} actions={actions} />
 
       {pending.length > 0 && (
         <Section title={`Waiting for you (${pending.length})`} className="mlestar-pending" testId="mlestar-pending">

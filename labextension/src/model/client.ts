@@ -7,11 +7,18 @@ import type {
   Decision,
   DecisionAnswer,
   EventPage,
+  KaggleDownload,
+  KaggleDownloadRequest,
+  KagglePullRequest,
+  KagglePushRequest,
+  KaggleStatus,
+  KaggleSubmitRequest,
   RunDetail,
   RunList,
   RunRecord,
   Snapshot,
   StepDetail,
+  StepRecord,
   TaskList
 } from '../api';
 
@@ -97,5 +104,25 @@ export class MlestarClient {
 
   events(since: number, timeoutSeconds: number, signal?: AbortSignal): Promise<EventPage> {
     return this.transport.request('GET', `events?since=${since}&timeout=${timeoutSeconds}`, undefined, signal);
+  }
+
+  kaggleDownload(request: KaggleDownloadRequest): Promise<KaggleDownload> {
+    return this.transport.request('POST', 'kaggle/download', request);
+  }
+
+  kagglePull(request: KagglePullRequest): Promise<RunRecord> {
+    return this.transport.request('POST', 'kaggle/pull', request);
+  }
+
+  kagglePush(runId: string, request: KagglePushRequest): Promise<StepRecord> {
+    return this.transport.request('POST', `runs/${q(runId)}/kaggle/push`, request);
+  }
+
+  kaggleSubmit(runId: string, request: KaggleSubmitRequest): Promise<StepRecord> {
+    return this.transport.request('POST', `runs/${q(runId)}/kaggle/submit`, request);
+  }
+
+  kaggleStatus(runId: string): Promise<KaggleStatus> {
+    return this.transport.request('GET', `runs/${q(runId)}/kaggle/status`);
   }
 }

@@ -12,9 +12,16 @@ import type {
   Decision,
   DecisionAnswer,
   EventPage,
+  KaggleDownload,
+  KaggleDownloadRequest,
+  KagglePullRequest,
+  KagglePushRequest,
+  KaggleStatus,
+  KaggleSubmitRequest,
   RunDetail,
   RunRecord,
-  Snapshot
+  Snapshot,
+  StepRecord
 } from '../api';
 import { errorMessage, MlestarClient } from './client';
 import type { ConnectionState } from './follower';
@@ -29,11 +36,25 @@ export interface PanelState {
   detail: RunDetail | null;
   /** A refresh that failed in the background (shown as a banner until the next success). */
   refreshError: string | null;
+  /** Per run, its last push and submission as Kaggle last answered (the run detail omits them). */
+  kaggle: Record<string, KaggleStatus>;
 }
 
 export type PanelClient = Pick<
   MlestarClient,
-  'snapshot' | 'run' | 'createRun' | 'stop' | 'resume' | 'answer' | 'step' | 'tasks'
+  | 'snapshot'
+  | 'run'
+  | 'createRun'
+  | 'stop'
+  | 'resume'
+  | 'answer'
+  | 'step'
+  | 'tasks'
+  | 'kaggleDownload'
+  | 'kagglePull'
+  | 'kagglePush'
+  | 'kaggleSubmit'
+  | 'kaggleStatus'
 >;
 
 type Listener = (state: PanelState) => void;
@@ -47,7 +68,8 @@ export class PanelModel {
     pending: [],
     selectedRunId: null,
     detail: null,
-    refreshError: null
+    refreshError: null,
+    kaggle: {}
   };
   private readonly listeners = new Set<Listener>();
   private refreshing: Promise<void> | null = null;
@@ -95,7 +117,11 @@ export class PanelModel {
   }
 
   async createRun(request: CreateRunRequest): Promise<RunRecord> {
-    const run = await this.client.createRun(request);
+    return this.openNew(await this.client.createRun(request));
+  }
+
+  /** A run the user just started: listed at once and opened, before the next snapshot. */
+  private async openNew(run: RunRecord): Promise<RunRecord> {
     this.update({ runs: sortRuns([run, ...this.current.runs.filter(r => r.id !== run.id)]) });
     await this.select(run.id);
     return run;
@@ -121,6 +147,42 @@ export class PanelModel {
     this.update({ pending: this.current.pending.filter(d => d.id !== answered.id || d.run_id !== answered.run_id) });
     await this.refresh(true);
     return answered;
+  }
+
+  // -- Kaggle: each answer replaces what the panel knows of the run on Kaggle ------------------
+
+  /** Download a competition into a task folder; nothing in the panel's state changes. */
+  kaggleDownload(request: KaggleDownloadRequest): Promise<KaggleDownload> {
+    return this.client.kaggleDownload(request);
+  }
+
+  /** Import a notebook as a new run's candidate; the run starts and is opened like a created one. */
+  async kagglePull(request: KagglePullRequest): Promise<RunRecord> {
+    return this.openNew(await this.client.kagglePull(request));
+  }
+
+  async kagglePush(runId: string, request: KagglePushRequest): Promise<StepRecord> {
+    const step = await this.client.kagglePush(runId, request);
+    this.setKaggle(runId, { kernel: step });
+    return step;
+  }
+
+  async kaggleSubmit(runId: string, request: KaggleSubmitRequest): Promise<StepRecord> {
+    const step = await this.client.kaggleSubmit(runId, request);
+    this.setKaggle(runId, { submission: step });
+    return step;
+  }
+
+  /** Ask Kaggle once; the server also saves the answers on the push and submission steps. */
+  async kaggleStatus(runId: string): Promise<KaggleStatus> {
+    const status = await this.client.kaggleStatus(runId);
+    this.setKaggle(runId, status);
+    return status;
+  }
+
+  private setKaggle(runId: string, changes: Partial<KaggleStatus>): void {
+    const known = this.current.kaggle[runId] ?? { kernel: null, submission: null };
+    this.update({ kaggle: { ...this.current.kaggle, [runId]: { ...known, ...changes } } });
   }
 
   /** Re-read runs, pending decisions and (when `detail`) the selected run; coalesced. */
