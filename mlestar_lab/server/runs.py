@@ -16,7 +16,7 @@ from typing import Any, get_args
 
 from mlestar_lab.agent.answers import answer_decision
 from mlestar_lab.agent.config import RunConfig, parse_duration, parse_gates
-from mlestar_lab.agent.lifecycle import create_run, ensure_resumable
+from mlestar_lab.agent.lifecycle import RESUMABLE, create_run, ensure_resumable
 from mlestar_lab.agent.supervisor import AgentSupervisor
 from mlestar_lab.errors import UserError
 from mlestar_lab.report import run_report
@@ -117,7 +117,8 @@ class RunService:
             report["submission"]["download"] = relative_to_root(self.root, report["submission"]["path"])
         return RunDetail(
             **report,
-            alive=self.agents.alive(run),
+            # A finished run's agent may take a moment to exit; it executes nothing any more.
+            alive=run.status in RESUMABLE and self.agents.alive(run),
             pending_decisions=self.store.decisions(run.id, "pending"),
         )
 
