@@ -68,10 +68,9 @@ def execute(
     ready. Setting `cancel` kills the tree and yields status "killed" with reason "cancelled".
     Every process the notebook started is killed when this returns, whatever the outcome.
     """
-    request = _checked(request)
+    request = check_request(request)
     output_dir = Path(request.output_dir)
-    for name in _OUTPUT_FILES:
-        (output_dir / name).unlink(missing_ok=True)
+    clear_outputs(output_dir)
     if cancel is not None and cancel.is_set():
         return ExecutionResult(status="killed", reason="cancelled")
     request_file, result_file = output_dir / REQUEST_FILE, output_dir / RESULT_FILE
@@ -116,7 +115,13 @@ def _start_worker(
     )
 
 
-def _checked(request: ExecutionRequest) -> ExecutionRequest:
+def clear_outputs(output_dir: Path) -> None:
+    for name in _OUTPUT_FILES:
+        (output_dir / name).unlink(missing_ok=True)
+
+
+def check_request(request: ExecutionRequest) -> ExecutionRequest:
+    """The request with absolute paths and its output folder created; refused with what to fix."""
     notebook = Path(request.notebook_path).expanduser().resolve()
     output_dir = Path(request.output_dir).expanduser().resolve()
     if not notebook.is_file():
