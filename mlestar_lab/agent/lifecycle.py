@@ -19,7 +19,7 @@ from mlestar_lab.agent.lock import agent_lock
 from mlestar_lab.agent.loop import Agent
 from mlestar_lab.agent.verify import ScoreVerifier
 from mlestar_lab.errors import UserError
-from mlestar_lab.executor.pool import ExecutorPool
+from mlestar_lab.executor.backend import open_executor
 from mlestar_lab.fsutil import atomic_write_text
 from mlestar_lab.store.models import RunRecord
 from mlestar_lab.store.store import RunStore
@@ -94,8 +94,15 @@ def _execute_locked(
     train = read_table(Path(task.root) / task.train_file)
     memory = config.memory_limit_mb or default_memory_limit_mb(config.workers)
     budget = Budget(config.time_budget, spent_before=run.elapsed_seconds)
+    try:
+        executor = open_executor(config.executor, config.workers, config.scheduler, config.dask_data)
+    except UserError as exc:
+        return store.update_run(run.id, status="failed", error=str(exc), elapsed_seconds=budget.elapsed())
     run = store.update_run(run.id, status="running", error=None)
-    with ExecutorPool(config.workers) as pool:
+    with executor as pool:
+        if config.executor == "dask":
+            # The cluster decides how many notebooks run at once: one per Dask worker thread.
+            config = config.model_copy(update={"workers": pool.workers})
         ctx = RunContext(
             store=store,
             workspace=workspace,

@@ -55,9 +55,8 @@ class DaskExecutor:
     send the task data along, "auto" to read in place where possible and ship otherwise.
     """
 
-    def __init__(
-        self, scheduler: str, data: DataMode = "auto", timeout: float = CONNECT_TIMEOUT_SECONDS
-    ) -> None:
+    def __init__(self, scheduler: str, data: DataMode = "auto", timeout: float | None = None) -> None:
+        timeout = CONNECT_TIMEOUT_SECONDS if timeout is None else timeout
         if data not in DATA_MODES:
             raise ExecutionRequestError(f"unknown data mode {data!r}; use one of {', '.join(DATA_MODES)}")
         distributed = import_distributed()
