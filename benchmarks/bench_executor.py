@@ -62,9 +62,11 @@ import numpy as np
             test_pred += model.predict_proba(test[features])[:, 1] / 5
         """,
     "predict": """
-        pd.DataFrame({"id": train["id"], "target": oof}).to_csv(os.path.join(OUTPUT_DIR, "oof_predictions.csv"), index=False)
-        pd.DataFrame({"id": test["id"], "target": test_pred}).to_csv(os.path.join(OUTPUT_DIR, "test_predictions.csv"), index=False)
-        pd.DataFrame({"id": test["id"], "target": test_pred}).to_csv(os.path.join(OUTPUT_DIR, "submission.csv"), index=False)
+        oof_frame = pd.DataFrame({"id": train["id"], "target": oof})
+        oof_frame.to_csv(os.path.join(OUTPUT_DIR, "oof_predictions.csv"), index=False)
+        test_frame = pd.DataFrame({"id": test["id"], "target": test_pred})
+        test_frame.to_csv(os.path.join(OUTPUT_DIR, "test_predictions.csv"), index=False)
+        test_frame.to_csv(os.path.join(OUTPUT_DIR, "submission.csv"), index=False)
         print("Final Validation Performance:", roc_auc_score(train["target"], oof))
         """,
 }
@@ -241,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         typical = Candidate(work, "typical", BLOCKS, {**base, "ROUNDS": rounds_for(args.target_seconds)})
         trivial = Candidate(work, "trivial", TRIVIAL, {"SEED": 0})
         print(
-            f"\n[1] typical candidate ({typical.parameters['ROUNDS']} rounds), notebook vs script, {cpus} threads"
+            f"\n[1] typical candidate ({typical.parameters['ROUNDS']} rounds), "
+            f"notebook vs script, {cpus} threads"
         )
         overhead = side_by_side(typical, args.pairs, cpus, work)
         print(f"\n[2] fixed cost of one notebook (one-line notebook vs one-line script), {cpus} threads")
@@ -261,13 +264,16 @@ def main(argv: list[str] | None = None) -> int:
     med = overhead["median_seconds"]
     print("\n== results (medians of interleaved rounds) ==")
     print(
-        f"typical candidate: script {med['script']:.2f}s, notebook warm {med['warm']:.2f}s, cold {med['cold']:.2f}s"
+        f"typical candidate: script {med['script']:.2f}s, "
+        f"notebook warm {med['warm']:.2f}s, cold {med['cold']:.2f}s"
     )
     print(
-        f"  overhead ratio notebook/script: warm {overhead['ratio_warm']:.3f}, cold {overhead['ratio_cold']:.3f}"
+        f"  overhead ratio notebook/script: warm {overhead['ratio_warm']:.3f}, "
+        f"cold {overhead['ratio_cold']:.3f}"
     )
     print(
-        f"fixed cost per notebook: warm {fixed_cost['overhead_warm']:.2f}s, cold {fixed_cost['overhead_cold']:.2f}s"
+        f"fixed cost per notebook: warm {fixed_cost['overhead_warm']:.2f}s, "
+        f"cold {fixed_cost['overhead_cold']:.2f}s"
         f" (one-line notebook minus one-line script)"
     )
     out = overhead["outside_cells"]
