@@ -40,8 +40,7 @@ from mlestar_lab.notebook.candidate import Block, new_notebook
 BLOCKS = {
     "load": """
         import os
-        import nbformat
-import numpy as np
+        import numpy as np
         import pandas as pd
         import lightgbm as lgb
         from sklearn.metrics import roc_auc_score
@@ -116,9 +115,11 @@ class Candidate:
         atomic_write_text(self.script, header + self._code)
         env = child_environment({"OMP_NUM_THREADS": str(threads)}, default_threads=threads)
         started = time.monotonic()
-        subprocess.run(
-            [sys.executable, str(self.script)], cwd=output_dir, env=env, check=True, capture_output=True
+        done = subprocess.run(
+            [sys.executable, str(self.script)], cwd=output_dir, env=env, capture_output=True
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"benchmark script failed: {done.stderr.decode(errors='replace')[-2000:]}")
         return time.monotonic() - started
 
     def request(self, output_dir: Path, threads: int) -> ExecutionRequest:

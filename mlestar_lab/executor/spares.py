@@ -13,6 +13,7 @@ worker's RLIMIT_DATA is set before the kernel starts) and environment (the kerne
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -72,7 +73,7 @@ class Spare:
             self.discard()
             return None
         try:
-            stdin.write(f"{request_file}\t{result_file}\n".encode())
+            stdin.write((json.dumps([str(request_file), str(result_file)]) + "\n").encode())
             stdin.close()
         except OSError:
             self.discard()
@@ -106,8 +107,9 @@ class Spare:
 class SparePool:
     """Keeps up to `size` spares for the profile of the latest request.
 
-    Spares are started from the thread that takes one, which must outlive them: the workers are
-    bound to it with PR_SET_PDEATHSIG (the executor pool's own threads are).
+    A spare is started (by `replenish`) right after one was handed a notebook, so the start-up
+    overlaps that notebook. The thread calling `replenish` must outlive the spares it starts: they
+    are bound to it with PR_SET_PDEATHSIG (the executor pool's own threads are).
     """
 
     def __init__(self, size: int) -> None:
@@ -119,20 +121,23 @@ class SparePool:
         self._lock = threading.Lock()
 
     def take(self, request: ExecutionRequest) -> Spare | None:
-        """A live spare prepared for `request`, if any; then start spares up to `size` again."""
+        """A live spare prepared for `request`, if any; spares prepared for anything else are stopped."""
         profile = Profile.of(request)
         with self._lock:
-            if self._closed:
-                return None
             stale = [spare for spare in self._spares if spare.profile != profile or not spare.alive()]
             self._spares = [spare for spare in self._spares if spare not in stale]
-            chosen = self._spares.pop(0) if self._spares else None
-            while len(self._spares) < self.size:
-                self._started += 1
-                self._spares.append(Spare(profile, self._folder, self._started))
+            chosen = self._spares.pop(0) if self._spares and not self._closed else None
         for spare in stale:
             spare.discard()
         return chosen
+
+    def replenish(self, request: ExecutionRequest) -> None:
+        """Start spares for requests like `request` until there are `size` of them."""
+        profile = Profile.of(request)
+        with self._lock:
+            while not self._closed and len(self._spares) < self.size:
+                self._started += 1
+                self._spares.append(Spare(profile, self._folder, self._started))
 
     def close(self) -> None:
         with self._lock:

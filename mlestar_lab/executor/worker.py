@@ -5,12 +5,13 @@ gets a process of its own. This side only runs papermill and reports what happen
 limit, the memory limit and cancellation are enforced from outside by the parent.
 
 `--standby KERNEL MEMORY_MB` starts a worker ahead of time (see `spares.py`): it imports papermill
-and starts a fresh kernel, then waits on stdin for the one line `REQUEST<TAB>RESULT` of the one
-notebook it will run. End of input before that line means "not needed": it exits.
+and starts a fresh kernel, then waits on stdin for the one line naming the one notebook it will
+run, `["REQUEST", "RESULT"]` in JSON. End of input before that line means "not needed": it exits.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -72,7 +73,7 @@ def _standby(kernel_name: str, memory_limit_mb: int | None) -> int:
         if kernel is not None:
             kernel.shutdown()
         return 0
-    request_file, result_file = line.rstrip("\n").split("\t")
+    request_file, result_file = json.loads(line)
     request = _read_request(request_file)
     _log_to(Path(request.output_dir) / LOG_FILE)
     if kernel is not None and request.kernel_name != kernel_name:

@@ -91,6 +91,7 @@ class DaskExecutor:
         self._lock = threading.Lock()
         self._shipped: dict[str, Any] = {}
         self._cancel_events: set[str] = set()
+        self._cancelled_events: set[str] = set()
 
     def submit(self, request: ExecutionRequest) -> Future[ExecutionResult]:
         return self._threads.submit(self._run, request)
@@ -108,6 +109,7 @@ class DaskExecutor:
         """Kill every running notebook (within about a second) and every queued one."""
         with self._lock:
             names = list(self._cancel_events)
+            self._cancelled_events.update(names)
         for name in names:
             self._distributed.Event(name, client=self._client).set()
 
@@ -141,6 +143,11 @@ class DaskExecutor:
         finally:
             with self._lock:
                 self._cancel_events.discard(cancel_event)
+                self._cancelled_events.discard(cancel_event)
+
+    def _cancelled(self, cancel_event: str) -> bool:
+        with self._lock:
+            return cancel_event in self._cancelled_events
 
     def _run_until_done(self, request: ExecutionRequest, payload: Payload) -> ExecutionResult:
         starts: list[str] = []
@@ -162,7 +169,13 @@ class DaskExecutor:
                 )
                 continue
             except CancelledError:
-                return ExecutionResult(status="killed", reason="cancelled")
+                if self._cancelled(payload["cancel_event"]):
+                    return ExecutionResult(status="killed", reason="cancelled")
+                return _failed("the Dask scheduler dropped the task (is it still running?)")
+            except Exception as exc:
+                # A fault of the cluster or of this package on the worker, not of the notebook:
+                # the candidate fails with the reason and the run goes on.
+                return _failed(f"the Dask task failed: {type(exc).__name__}: {exc}")
             if reply["outcome"] == "need_data":
                 if self._data == "shared":
                     raise ExecutionRequestError("shared storage was required but a worker does not see it")
@@ -238,6 +251,10 @@ def _paths_in(parameters: dict[str, Any]) -> list[str]:
             if isinstance(item, str) and os.path.isabs(item) and os.path.exists(item):
                 found.append(item)
     return found
+
+
+def _failed(reason: str) -> ExecutionResult:
+    return ExecutionResult(status="error", reason=reason, error=ErrorInfo(ename="DaskError", evalue=reason))
 
 
 def _lost(starts: list[str]) -> ExecutionResult:
