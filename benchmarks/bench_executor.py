@@ -213,6 +213,27 @@ def throughput(candidate: Candidate, count: int, rounds: int, work: Path) -> dic
     }
 
 
+PROBE_ROUNDS = 300
+
+
+def calibrate(work: Path, base: dict[str, object], threads: int) -> Callable[[float], int]:
+    """Boosting rounds for a script runtime: time grows about linearly with rounds beyond the fixed
+    import and load cost, measured here with 1 and PROBE_ROUNDS rounds (best of two each)."""
+    seconds = {}
+    for rounds in (1, PROBE_ROUNDS):
+        probe = Candidate(work, f"probe{rounds}", BLOCKS, {**base, "ROUNDS": rounds})
+        seconds[rounds] = min(probe.run_script(work / f"probe{rounds}-{i}", threads) for i in range(2))
+    per_round = (seconds[PROBE_ROUNDS] - seconds[1]) / (PROBE_ROUNDS - 1)
+    print(f"calibration: 1 round {seconds[1]:.2f}s, {PROBE_ROUNDS} rounds {seconds[PROBE_ROUNDS]:.2f}s")
+    if per_round <= 0:
+        raise RuntimeError("calibration failed (the machine is too busy to time boosting rounds); retry")
+
+    def rounds_for(target: float) -> int:
+        return max(1, round((target - seconds[1]) / per_round))
+
+    return rounds_for
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -231,16 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mlestar-bench-executor-") as tmp:
         work = Path(tmp)
         data = make_data(work / "data")
-        base = {"DATA_DIR": str(data), "SEED": 0, "N_JOBS": cpus, "ROUNDS": 20}
-        probe = Candidate(work, "probe", BLOCKS, base)
-        probe_seconds = min(probe.run_script(work / f"probe-{i}", cpus) for i in range(2))
-        # Runtime grows about linearly with boosting rounds beyond the fixed import and load cost.
-        fixed = Candidate(work, "fixed", BLOCKS, {**base, "ROUNDS": 1}).run_script(work / "fixed", cpus)
-        per_round = max(1e-3, (probe_seconds - fixed) / 19)
-
-        def rounds_for(seconds: float) -> int:
-            return max(1, round((seconds - fixed) / per_round))
-
+        base = {"DATA_DIR": str(data), "SEED": 0, "N_JOBS": cpus}
+        rounds_for = calibrate(work, base, cpus)
         typical = Candidate(work, "typical", BLOCKS, {**base, "ROUNDS": rounds_for(args.target_seconds)})
         trivial = Candidate(work, "trivial", TRIVIAL, {"SEED": 0})
         print(
