@@ -177,8 +177,7 @@ class DaskExecutor:
                 # the candidate fails with the reason and the run goes on.
                 return _failed(f"the Dask task failed: {type(exc).__name__}: {exc}")
             if reply["outcome"] == "need_data":
-                if self._data == "shared":
-                    raise ExecutionRequestError("shared storage was required but a worker does not see it")
+                # "auto" found no shared storage on that worker: ship from now on.
                 self._ship = True
                 continue
             if reply["outcome"] == "lost":
