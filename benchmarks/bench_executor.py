@@ -115,8 +115,14 @@ class Candidate:
         atomic_write_text(self.script, header + self._code)
         env = child_environment({"OMP_NUM_THREADS": str(threads)}, default_threads=threads)
         started = time.monotonic()
+        # A session of its own, like every notebook worker: with the kernel's autogroup scheduling
+        # a session is a scheduling group, and both sides must compete for the CPU alike.
         done = subprocess.run(
-            [sys.executable, str(self.script)], cwd=output_dir, env=env, capture_output=True
+            [sys.executable, str(self.script)],
+            cwd=output_dir,
+            env=env,
+            capture_output=True,
+            start_new_session=True,
         )
         if done.returncode != 0:
             raise RuntimeError(f"benchmark script failed: {done.stderr.decode(errors='replace')[-2000:]}")
