@@ -82,10 +82,10 @@ def execute(
         if worker is None:
             spare = None
             worker = _start_worker(request, request_file, result_file, log)
-    if spares is not None:
-        spares.replenish(request)
     tree = ProcessTree(worker.pid)
     try:
+        if spares is not None:
+            spares.replenish(request)
         verdict, peak_mb = _watch(worker, tree, request, cancel, started)
     finally:
         tree.kill()
