@@ -92,7 +92,11 @@ def make_data(folder: Path, rows: int = 20_000, columns: int = 20) -> Path:
 
 
 class Candidate:
-    """One candidate's code, as a notebook and as a script, with its parameters."""
+    """One candidate's code, as a notebook and as a script, with its parameters.
+
+    N_JOBS is the thread count of the run, as the agent passes it: a notebook that asked for all
+    cores while another runs beside it would measure oversubscription, not the executor.
+    """
 
     def __init__(
         self, folder: Path, name: str, blocks: dict[str, str], parameters: dict[str, object]
@@ -110,7 +114,8 @@ class Candidate:
         """Seconds for `python script.py`, parameters assigned at the top (as papermill would)."""
         output_dir.mkdir(parents=True, exist_ok=True)
         header = "".join(
-            f"{k} = {v!r}\n" for k, v in {**self.parameters, "OUTPUT_DIR": str(output_dir)}.items()
+            f"{k} = {v!r}\n"
+            for k, v in {**self.parameters, "N_JOBS": threads, "OUTPUT_DIR": str(output_dir)}.items()
         )
         atomic_write_text(self.script, header + self._code)
         env = child_environment({"OMP_NUM_THREADS": str(threads)}, default_threads=threads)
@@ -132,7 +137,7 @@ class Candidate:
         return ExecutionRequest(
             notebook_path=str(self.notebook),
             output_dir=str(output_dir),
-            parameters=self.parameters,
+            parameters={**self.parameters, "N_JOBS": threads},
             env={"OMP_NUM_THREADS": str(threads)},
             timeout=3600,
         )
@@ -258,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mlestar-bench-executor-") as tmp:
         work = Path(tmp)
         data = make_data(work / "data")
-        base = {"DATA_DIR": str(data), "SEED": 0, "N_JOBS": cpus}
+        base = {"DATA_DIR": str(data), "SEED": 0}
         rounds_for = calibrate(work, base, cpus)
         typical = Candidate(work, "typical", BLOCKS, {**base, "ROUNDS": rounds_for(args.target_seconds)})
         trivial = Candidate(work, "trivial", TRIVIAL, {"SEED": 0})
