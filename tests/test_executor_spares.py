@@ -80,7 +80,8 @@ def test_a_spare_keeps_the_time_limit_and_kills_its_whole_tree(tmp_path: Path) -
 
 def test_closing_the_pool_stops_its_spares(tmp_path: Path) -> None:
     with ExecutorPool(workers=2) as pool:
-        pool.submit(make_request(tmp_path, "one", {"x": "x = 1"})).result()
+        # Each notebook handed over starts one spare, up to one per slot.
+        pool.map([make_request(tmp_path, name, {"x": "x = 1"}) for name in ("one", "two", "three")])
         wait_for(lambda: len(standby_workers()) == 2, "two spare workers")
         spares = standby_workers()
     for spare in spares:

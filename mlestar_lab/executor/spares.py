@@ -132,10 +132,14 @@ class SparePool:
         return chosen
 
     def replenish(self, request: ExecutionRequest) -> None:
-        """Start spares for requests like `request` until there are `size` of them."""
+        """Start one spare for requests like `request`, unless there are `size` of them already.
+
+        One per notebook handed over, never a burst: on a busy machine a spare's start-up takes CPU
+        from the notebooks running beside it.
+        """
         profile = Profile.of(request)
         with self._lock:
-            while not self._closed and len(self._spares) < self.size:
+            if not self._closed and len(self._spares) < self.size:
                 self._started += 1
                 self._spares.append(Spare(profile, self._folder, self._started))
 
