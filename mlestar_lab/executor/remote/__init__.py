@@ -1,1 +1,0 @@
-"""Running candidates on other machines: a Dask distributed backend."""
