@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# `jupyter-builder develop` (make labextension) leaves an install.json in the build output,
+	# which the wheel also adds from labextension/: remove it so a re-install does not fail.
+	rm -f mlestar_lab/labextension/install.json
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
