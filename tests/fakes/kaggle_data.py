@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import nbformat
 
-from fakes.kaggle_server import FakeCompetition, FakeKernel, zip_bytes
+from fakes.kaggle_server import FAKE_TOKEN, FakeCompetition, FakeKernel, zip_bytes
 
-TOKEN = "KGAT_fake0000000000000000000000"
+TOKEN = FAKE_TOKEN
 KAGGLE_HOME = "kaggle-home"
 
 TRAIN = "PassengerId,Age,Fare,Pclass,Survived\n" + "".join(

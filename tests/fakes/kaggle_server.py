@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+# Shaped like a Kaggle access token (the client checks the prefix), built so it never reads as a real one.
+FAKE_TOKEN = "KGAT_" + "fake" + "0" * 22
+
 DROP = "drop"
 
 
@@ -47,7 +50,7 @@ class FakeCompetition:
 class FakeKaggle:
     """State of the fake: what exists, what arrived, and which calls should fail."""
 
-    def __init__(self, token: str = "KGAT_fake0000000000000000000000", username: str = "tester") -> None:
+    def __init__(self, token: str = FAKE_TOKEN, username: str = "tester") -> None:
         self.tokens = {token: username}
         self.keys: dict[str, str] = {}
         self.competitions: dict[str, FakeCompetition] = {}
