@@ -53,10 +53,12 @@ def gone(pid: int) -> bool:
         return True
 
 
+# Written then renamed, so the test never reads a file that exists but is still empty.
 WRITE_PIDS = """
 import os
-with open(os.path.join(OUTPUT_DIR, "pids.json"), "w") as handle:
+with open(os.path.join(OUTPUT_DIR, "pids.json.tmp"), "w") as handle:
     handle.write('{"kernel": %d, "worker": %d}' % (os.getpid(), os.getppid()))
+os.replace(os.path.join(OUTPUT_DIR, "pids.json.tmp"), os.path.join(OUTPUT_DIR, "pids.json"))
 """
 
 
