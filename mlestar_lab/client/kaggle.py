@@ -30,7 +30,9 @@ def competition_dir(competition: str, root: Path = KAGGLE_ROOT) -> Path:
     """The folder of `competition` (its slug, as in the competition's URL) under Kaggle's input."""
     slug = competition.strip().strip("/")
     if not slug or "/" in slug or slug in (".", ".."):
-        raise UserError(f"{competition!r} is not a competition slug: give e.g. 'titanic', as in its URL")
+        raise UserError(
+            f"{competition!r} is not a competition slug: give e.g. 'digit-recognizer', as in its URL"
+        )
     input_dir = root / "input"
     for folder in (input_dir / slug, input_dir / "competitions" / slug):
         if folder.is_dir():

@@ -60,8 +60,8 @@ def competition_slug(text: str) -> str:
     slug = (found.group(1) if found else text).strip().lower()
     if not _SLUG.match(slug):
         raise UserError(
-            f"{text!r} is not a competition name: use the slug from its URL, e.g. 'titanic' for "
-            "https://www.kaggle.com/competitions/titanic"
+            f"{text!r} is not a competition name: use the slug from its URL, e.g. 'digit-recognizer' for "
+            "https://www.kaggle.com/competitions/digit-recognizer"
         )
     return slug
 
@@ -153,7 +153,7 @@ def _prediction_columns(folder: Path) -> int | None:
 
 
 def _odd_sample_submission(folder: Path) -> str | None:
-    """The one `*submission*.csv` of a competition without a `sample_submission.csv` (Titanic ships
+    """The one `*submission*.csv` of a competition without a `sample_submission.csv` (some ship, e.g.
     `gender_submission.csv`), so the task loader finds the format without being told."""
     if list(folder.glob("sample_submission*")):
         return None
