@@ -354,6 +354,30 @@ WRITER = textwrap.dedent(
 )
 
 
+def test_a_step_and_its_folder_are_recorded_together_or_not_at_all(
+    store: RunStore, run: RunRecord, tmp_path: Path
+) -> None:
+    """A resume reads a step's notebook back from output_dir: a row without it must never exist."""
+
+    def broken(step_id: int) -> dict[str, object]:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        store.add_step(step_record(run.id, "candidate/lightgbm"), broken)
+    assert store.step_by_key(run.id, "candidate/lightgbm") is None
+    assert [e.kind for e in store.events(run.id)] == ["run.created"]
+
+    def folder(step_id: int) -> dict[str, object]:
+        return {"output_dir": str(tmp_path / f"{step_id:04d}"), "diff": "+x"}
+
+    step = store.add_step(step_record(run.id, "candidate/lightgbm"), folder)
+    assert step.output_dir == str(tmp_path / f"{step.id:04d}") and step.diff == "+x"
+    assert [e.kind for e in store.events(run.id)] == ["run.created", "step.added", "step.updated"]
+    with pytest.raises(ValueError, match="cannot change"):
+        store.add_step(step_record(run.id, "other"), lambda step_id: {"key": "renamed"})
+    assert store.step_by_key(run.id, "other") is None
+
+
 def test_kill_9_of_a_writer_loses_no_committed_step(tmp_path: Path) -> None:
     path = tmp_path / "mlestar.db"
     with RunStore(path) as setup:

@@ -172,7 +172,15 @@ class StepRunner:
         fixes: StepRecord | None = None,
     ) -> StepRecord:
         store, run = self.ctx.store, self.ctx.run
-        step = store.add_step(
+        base = fixes or parent
+        diff = unified_diff(self.notebook_of(base), draft.notebook) if base and base.output_dir else ""
+
+        def materialise(step_id: int) -> dict[str, Any]:
+            step_dir = self.ctx.workspace.step_dir(run.id, step_id, key)
+            write_notebook(draft.notebook, step_dir / contract.INPUT_NOTEBOOK)
+            return {"output_dir": str(step_dir), "diff": diff}
+
+        return store.add_step(
             StepRecord(
                 run_id=run.id,
                 key=key,
@@ -181,20 +189,16 @@ class StepRunner:
                 plan=draft.plan,
                 block=draft.block,
                 block_kind=draft.block_kind,
-                parent_id=(fixes or parent).id if (fixes or parent) else None,
+                parent_id=base.id if base else None,
                 info=draft.info,
                 tokens=draft.tokens,
                 cost_usd=draft.cost_usd,
                 attempt=attempt,
                 status="pending",
                 created_at=time.time(),
-            )
+            ),
+            materialise,
         )
-        step_dir = self.ctx.workspace.step_dir(run.id, step.id, key)
-        write_notebook(draft.notebook, step_dir / contract.INPUT_NOTEBOOK)
-        base = fixes or parent
-        diff = unified_diff(self.notebook_of(base), draft.notebook) if base and base.output_dir else ""
-        return store.update_step(step.id, output_dir=str(step_dir), diff=diff)
 
     def _check_and_execute(self, call: StepCall, step: StepRecord, draft: Draft) -> StepRecord:
         """Leaky code is fixed or rejected before it runs; clean code is executed and scored."""

@@ -25,7 +25,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -210,8 +210,15 @@ class RunStore(DecisionLog):
 
     # -- steps ------------------------------------------------------------------------------
 
-    def add_step(self, step: StepRecord) -> StepRecord:
-        """Record a new step; its id is assigned here and `key` must be new within the run."""
+    def add_step(
+        self, step: StepRecord, materialise: Callable[[int], dict[str, Any]] | None = None
+    ) -> StepRecord:
+        """Record a new step; its id is assigned here and `key` must be new within the run.
+
+        `materialise(step_id)` runs inside the same transaction (it writes the step's folder and
+        returns the fields that point at it), so an agent killed half-way leaves either no step at
+        all or a step whose notebook is on disk — never a row a resume cannot read back.
+        """
         if step.id is not None:
             raise ValueError(f"add_step assigns step ids; got a step with id={step.id} (use update_step)")
         record = redacted(step.model_copy(update={"created_at": step.created_at or time.time()}))
@@ -233,6 +240,15 @@ class RunStore(DecisionLog):
                 **{k: row[k] for k in ("key", "stage", "status", "title", "parent_id")},
             }
             insert_event(conn, record.run_id, "step.added", payload, _CHANGE_VALUE_LIMIT)
+            if materialise is not None:
+                fields = materialise(step_id)
+                check_fields("step", fields, STEP_FIELDS, _STEP_FIXED)
+                changes = apply(
+                    conn, "steps", self._get_step(conn, step_id), fields, STEP_JSON_FIELDS, ("id", step_id)
+                )
+                if changes:
+                    payload = {"step_id": step_id, "key": record.key, "changes": changes}
+                    insert_event(conn, record.run_id, "step.updated", payload, _CHANGE_VALUE_LIMIT)
             return self._get_step(conn, step_id)
 
     def update_step(self, step_id: int, **fields: Any) -> StepRecord:

@@ -5,10 +5,11 @@ Every function raises `ReplyProblem` with a sentence the repair round sends back
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from typing import Any
+
+from mlestar_lab import safe_ast
 
 _FENCE = re.compile(r"```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -36,7 +37,7 @@ def python_code(text: str) -> str:
 
 def check_syntax(code: str, where: str = "the code") -> None:
     try:
-        ast.parse(code)
+        safe_ast.parse(code)
     except SyntaxError as exc:
         raise ReplyProblem(f"{where} is not valid Python: {exc.msg} (line {exc.lineno})") from None
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from nbformat import NotebookNode
 
+from mlestar_lab import safe_ast
 from mlestar_lab.notebook import contract
 from mlestar_lab.notebook.candidate import Block, blocks, new_notebook, replace_block
 from mlestar_lab.strategist.llm.parse import ReplyProblem, check_syntax
@@ -83,7 +84,7 @@ def parse_blocks(code: str) -> list[Block]:
 
 
 def _no_parameter_assignment(block: Block) -> None:
-    for node in ast.walk(ast.parse(block.source)):
+    for node in ast.walk(safe_ast.parse(block.source)):
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets

@@ -13,6 +13,7 @@ import ast
 import re
 from typing import Any
 
+from mlestar_lab import safe_ast
 from mlestar_lab.strategist.base import PlanNotUnderstood
 from mlestar_lab.strategist.offline.plans import Plan, block_plans
 from mlestar_lab.strategist.offline.recipe import MODEL, Recipe
@@ -62,7 +63,7 @@ def _parameters(text: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, raw in PARAMETER.findall(text):
         try:
-            found[key] = ast.literal_eval(raw)
+            found[key] = ast.literal_eval(safe_ast.parse(raw, mode="eval"))
         except (ValueError, SyntaxError):
             found[key] = raw.strip("'\"")
     return found
