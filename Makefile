@@ -39,6 +39,11 @@ bench: venv
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/mlestar bench $(BENCH_TASKS) --answers $(BENCH_ANSWERS) --time-budget $(BENCH_BUDGET) --out $(BENCH_OUT)
 
+# Notebook against script, fixed cost per notebook, 1 against 2 workers: interleaved, as ratios.
+.PHONY: bench-executor
+bench-executor: venv
+	$(BIN)/python benchmarks/bench_executor.py
+
 clean:
 	rm -rf $(VENV) mlestar-runs .pytest_cache .ruff_cache node_modules ui-tests/node_modules lib build mlestar_lab/labextension test-artifacts
 

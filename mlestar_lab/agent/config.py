@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from mlestar_lab.errors import UserError
 from mlestar_lab.store.models import GATES, GateMode
@@ -44,6 +45,21 @@ class RunConfig(BaseModel):
         default_factory=list,
         description="Imported notebooks (paths relative to the run folder) run as initial candidates too.",
     )
+    executor: Literal["local", "dask"] = Field(
+        default="local", description="Where notebooks run: local processes, or a Dask distributed cluster."
+    )
+    scheduler: str | None = Field(default=None, description="The Dask scheduler, tcp://HOST:PORT.")
+    dask_data: Literal["auto", "ship", "shared"] = Field(
+        default="auto", description="Task data for Dask workers: read in place (shared), shipped, or auto."
+    )
+
+    @model_validator(mode="after")
+    def _scheduler_with_dask(self) -> RunConfig:
+        if self.executor == "dask" and not self.scheduler:
+            raise ValueError("the Dask executor needs the scheduler's address (tcp://HOST:PORT)")
+        if self.executor != "dask" and self.scheduler:
+            raise ValueError("a scheduler address only makes sense with the Dask executor")
+        return self
 
     @field_validator("gates")
     @classmethod

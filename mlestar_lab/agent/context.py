@@ -9,7 +9,7 @@ from pathlib import Path
 from mlestar_lab.agent.budget import Budget
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.verify import ScoreVerifier
-from mlestar_lab.executor.pool import ExecutorPool
+from mlestar_lab.executor.backend import NotebookExecutor
 from mlestar_lab.llm.usage import SpendLedger
 from mlestar_lab.store.models import RunRecord, StepRecord
 from mlestar_lab.store.store import RunStore
@@ -31,7 +31,7 @@ class RunContext:
     config: RunConfig
     task: Task
     strategist: Strategist
-    pool: ExecutorPool
+    pool: NotebookExecutor
     budget: Budget
     verifier: ScoreVerifier
     folds_path: Path

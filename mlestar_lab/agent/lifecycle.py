@@ -20,7 +20,7 @@ from mlestar_lab.agent.lock import agent_lock
 from mlestar_lab.agent.loop import Agent
 from mlestar_lab.agent.verify import ScoreVerifier
 from mlestar_lab.errors import UserError
-from mlestar_lab.executor.pool import ExecutorPool
+from mlestar_lab.executor.backend import open_executor
 from mlestar_lab.fsutil import atomic_write_text
 from mlestar_lab.llm.usage import SpendLedger
 from mlestar_lab.store.models import RunRecord
@@ -100,11 +100,18 @@ def _execute_locked(
     ledger = SpendLedger(config.max_tokens, config.max_cost_usd, run.tokens, run.cost_usd)
     ledger.on_change = _spend_recorder(store, run.id, ledger)
     budget = Budget(config.time_budget, spent_before=run.elapsed_seconds, exhausted=ledger.exhausted)
+    try:
+        executor = open_executor(config.executor, config.workers, config.scheduler, config.dask_data)
+    except UserError as exc:
+        return store.update_run(run.id, status="failed", error=str(exc), elapsed_seconds=budget.elapsed())
     strategist = make_strategist(
         config.strategist, config.model, config.seed, ledger=ledger, run_dir=Path(run.run_dir)
     )
     run = store.update_run(run.id, status="running", error=None)
-    with ExecutorPool(config.workers) as pool:
+    with executor as pool:
+        if config.executor == "dask":
+            # The cluster decides how many notebooks run at once: one per Dask worker thread.
+            config = config.model_copy(update={"workers": pool.workers})
         ctx = RunContext(
             store=store,
             workspace=workspace,

@@ -86,6 +86,21 @@ def _add_run_options(parser: argparse.ArgumentParser, default_budget: str = "10m
     parser.add_argument("--memory-limit", type=int, help="MiB per notebook (default: share of RAM)")
     parser.add_argument("--quiet", action="store_true", help="no live progress")
     parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where notebooks run: local processes (default) or a Dask distributed cluster",
+    )
+    parser.add_argument(
+        "--scheduler", help="the Dask scheduler for --executor dask, e.g. tcp://10.0.0.5:8786"
+    )
+    parser.add_argument(
+        "--dask-data",
+        choices=("auto", "ship", "shared"),
+        default="auto",
+        help="task data for Dask workers: read in place (shared), ship it, or auto (default)",
+    )
+    parser.add_argument(
         "--gates",
         default="auto",
         help=f"where to wait for your decision: ask, auto or e.g. ablation=ask ({', '.join(GATES)})",
@@ -111,6 +126,15 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     if args.memory_limit is not None:
         values["memory_limit_mb"] = args.memory_limit
     values["gates"] = parse_gates(args.gates)
+    if args.executor == "dask" and not args.scheduler:
+        raise UserError("--executor dask needs the scheduler's address: --scheduler tcp://HOST:PORT")
+    if args.executor != "dask" and args.scheduler:
+        raise UserError("--scheduler is for the Dask executor; add --executor dask")
+    if args.executor == "dask" and args.workers is not None:
+        raise UserError(
+            "with --executor dask the cluster decides how many notebooks run at once: drop --workers"
+        )
+    values.update(executor=args.executor, scheduler=args.scheduler, dask_data=args.dask_data)
     values["task_overrides"] = {f: getattr(args, f) for f in TASK_FLAGS if getattr(args, f, None) is not None}
     try:
         return RunConfig.model_validate(values)

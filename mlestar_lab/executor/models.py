@@ -40,3 +40,7 @@ class ExecutionResult(BaseModel):
     test_predictions_path: str | None = None
     peak_memory_mb: float | None = None
     stdout_tail: str = ""
+    starts: list[str] = Field(
+        default_factory=list,
+        description="Dask workers that started it, in order: two when the first one died under it.",
+    )

@@ -31,6 +31,7 @@ from mlestar_lab.executor.outputs import (
     strip_ansi,
     tail,
 )
+from mlestar_lab.executor.prepared import PreparedKernel
 from mlestar_lab.notebook.contract import PARAM_OUTPUT_DIR, parse_score
 from mlestar_lab.store.models import ErrorInfo
 
@@ -52,16 +53,17 @@ def _one_line(text: str) -> str:
     return first[:_REASON_CHARS]
 
 
-def run(request: ExecutionRequest) -> ExecutionResult:
+def run(request: ExecutionRequest, kernel: PreparedKernel | None = None) -> ExecutionResult:
     """Execute the notebook with papermill and describe the outcome; never raises for notebook faults.
 
+    A prepared `kernel` (started ahead of time by a standby worker) is used by the first attempt.
     A kernel that dies before it answers has run no cell, so its start is retried (with a short
     backoff) before the notebook is reported as failed.
     """
     output_dir = request.output_dir
     started = time.monotonic()
     for attempt in range(1, START_ATTEMPTS + 1):
-        outcome = _execute_once(request)
+        outcome = _execute_once(request, kernel if attempt == 1 else None)
         if not outcome.start_failed or attempt == START_ATTEMPTS:
             break
         time.sleep(START_BACKOFF_SECONDS * attempt)
@@ -75,38 +77,53 @@ def run(request: ExecutionRequest) -> ExecutionResult:
     return _result(outcome, output_dir, time.monotonic() - started)
 
 
-def _execute_once(request: ExecutionRequest) -> _Outcome:
-    parameters: dict[str, Any] = {**request.parameters, PARAM_OUTPUT_DIR: request.output_dir}
-    with tempfile.TemporaryDirectory(prefix="mlestar-kernel-") as sockets:
-        WorkerKernelManager.socket_dir = sockets
-        WorkerKernelManager.last_exit_code = None
+def _execute_once(request: ExecutionRequest, kernel: PreparedKernel | None) -> _Outcome:
+    if kernel is None:
+        with tempfile.TemporaryDirectory(prefix="mlestar-kernel-") as sockets:
+            WorkerKernelManager.socket_dir = sockets
+            WorkerKernelManager.last_exit_code = None
+            return _papermill(request, {"kernel_manager_class": WorkerKernelManager})
+    try:
         try:
-            execute_notebook(
-                request.notebook_path,
-                str(executed_path(request.output_dir)),
-                parameters=parameters,
-                kernel_name=request.kernel_name,
-                cwd=request.output_dir,
-                progress_bar=False,
-                log_output=False,
-                request_save_on_cell_execute=True,
-                kernel_manager_class=WorkerKernelManager,
-                # Every output is collected by the time the last cell replies; a graceful shutdown
-                # can only add a wait (up to 5 s when a kernel is slow to answer) and leave the
-                # kernel's own subprocesses behind, while "immediate" kills its process group.
-                shutdown_kernel="immediate",
-            )
-        except PapermillExecutionError as exc:
-            return _cell_failure(exc, request.output_dir)
-        except DeadKernelError:
-            return _dead_kernel(request.output_dir, WorkerKernelManager.last_exit_code)
+            kernel.move_to(request.output_dir)
         except Exception as exc:
-            return _Outcome(
-                "error",
-                reason=f"{type(exc).__name__}: {_one_line(str(exc))}",
-                error=ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc()),
-                start_failed=is_start_failure(exc),
-            )
+            # Nothing of the notebook has run: the next attempt starts a kernel the ordinary way.
+            reason = f"the prepared kernel was not usable: {type(exc).__name__}: {_one_line(str(exc))}"
+            return _Outcome("error", reason=reason, start_failed=True)
+        return _papermill(request, {"km": kernel.manager})
+    finally:
+        kernel.shutdown()
+
+
+def _papermill(request: ExecutionRequest, kernel_options: dict[str, Any]) -> _Outcome:
+    parameters: dict[str, Any] = {**request.parameters, PARAM_OUTPUT_DIR: request.output_dir}
+    try:
+        execute_notebook(
+            request.notebook_path,
+            str(executed_path(request.output_dir)),
+            parameters=parameters,
+            kernel_name=request.kernel_name,
+            cwd=request.output_dir,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=True,
+            # Every output is collected by the time the last cell replies; a graceful shutdown
+            # can only add a wait (up to 5 s when a kernel is slow to answer) and leave the
+            # kernel's own subprocesses behind, while "immediate" kills its process group.
+            shutdown_kernel="immediate",
+            **kernel_options,
+        )
+    except PapermillExecutionError as exc:
+        return _cell_failure(exc, request.output_dir)
+    except DeadKernelError:
+        return _dead_kernel(request.output_dir, WorkerKernelManager.last_exit_code)
+    except Exception as exc:
+        return _Outcome(
+            "error",
+            reason=f"{type(exc).__name__}: {_one_line(str(exc))}",
+            error=ErrorInfo(ename=type(exc).__name__, evalue=str(exc), traceback=traceback.format_exc()),
+            start_failed=is_start_failure(exc),
+        )
     return _Outcome("ok")
 
 

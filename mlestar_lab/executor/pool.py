@@ -2,7 +2,9 @@
 
 Each notebook already runs in its own OS process tree (see `execute`), so the pool only needs
 threads in the parent to wait on them; the cores are shared out by giving every notebook an equal
-slice of BLAS/OpenMP threads.
+slice of BLAS/OpenMP threads. While notebooks run, the pool keeps one spare worker per slot
+started ahead of time (see `spares.py`), so the next notebook does not wait for a Python start,
+the papermill imports and a kernel start.
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from types import TracebackType
 
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
 from mlestar_lab.executor.process import ExecutionRequestError, execute
+from mlestar_lab.executor.spares import SparePool
 
 
 class ExecutorPool:
     """Up to `workers` notebooks at a time (default: one per CPU); a context manager.
 
     Leaving the `with` block on an exception (Ctrl-C included) kills the running notebooks first.
+    `warm=False` starts every worker cold, when the notebook is submitted.
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, warm: bool = True) -> None:
         if workers is not None and workers < 1:
             raise ExecutionRequestError(f"an executor pool needs at least 1 worker, not {workers}")
         cpus = os.cpu_count() or 1
@@ -32,6 +36,7 @@ class ExecutorPool:
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="mlestar-executor")
         self._lock = threading.Lock()
         self._cancels: set[threading.Event] = set()
+        self._spares = SparePool(self.workers) if warm else None
 
     def submit(self, request: ExecutionRequest) -> Future[ExecutionResult]:
         return self._submit(request)[0]
@@ -58,6 +63,8 @@ class ExecutorPool:
 
     def shutdown(self, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait)
+        if self._spares is not None:
+            self._spares.close()
 
     def __enter__(self) -> ExecutorPool:
         return self
@@ -88,7 +95,7 @@ class ExecutorPool:
 
     def _run(self, request: ExecutionRequest, cancel: threading.Event) -> ExecutionResult:
         try:
-            return execute(request, cancel)
+            return execute(request, cancel, self._spares)
         finally:
             self._forget(cancel)
 

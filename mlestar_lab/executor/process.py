@@ -7,6 +7,7 @@ SIGKILLs all of it on a time limit, a memory limit or a cancellation.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
@@ -30,6 +32,7 @@ from mlestar_lab.executor.outputs import (
     stdout_text,
     tail,
 )
+from mlestar_lab.executor.spares import SparePool
 from mlestar_lab.executor.tree import ProcessTree
 from mlestar_lab.fsutil import atomic_write_json
 from mlestar_lab.notebook.contract import EXECUTED_NOTEBOOK, OOF_FILE, SUBMISSION_FILE, TEST_PREDICTIONS_FILE
@@ -56,40 +59,39 @@ class _Verdict:
     ename: str | None
 
 
-def execute(request: ExecutionRequest, cancel: threading.Event | None = None) -> ExecutionResult:
+def execute(
+    request: ExecutionRequest, cancel: threading.Event | None = None, spares: SparePool | None = None
+) -> ExecutionResult:
     """Run one notebook in its own process tree and wait for the outcome; thread-safe.
 
-    Setting `cancel` kills the tree and yields status "killed" with reason "cancelled". Every
-    process the notebook started is killed when this returns, whatever the outcome.
+    With `spares`, a worker started ahead of time for this kind of request runs it when one is
+    ready. Setting `cancel` kills the tree and yields status "killed" with reason "cancelled".
+    Every process the notebook started is killed when this returns, whatever the outcome.
     """
-    request = _checked(request)
+    request = check_request(request)
     output_dir = Path(request.output_dir)
-    for name in _OUTPUT_FILES:
-        (output_dir / name).unlink(missing_ok=True)
+    clear_outputs(output_dir)
     if cancel is not None and cancel.is_set():
         return ExecutionResult(status="killed", reason="cancelled")
     request_file, result_file = output_dir / REQUEST_FILE, output_dir / RESULT_FILE
     atomic_write_json(request_file, request.model_dump(mode="json"))
-    env = child_environment(request.env, default_threads=os.cpu_count() or 1)
-    env[PARENT_PID_VARIABLE] = str(os.getpid())
-    command = [sys.executable, "-m", "mlestar_lab.executor.worker", str(request_file), str(result_file)]
+    spare = spares.take(request) if spares is not None else None
     started = time.monotonic()
     with open(output_dir / LOG_FILE, "wb") as log:
-        worker = subprocess.Popen(
-            command,
-            cwd=output_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        worker = spare.hand_over(request_file, result_file) if spare is not None else None
+        if worker is None:
+            spare = None
+            worker = _start_worker(request, request_file, result_file, log)
     tree = ProcessTree(worker.pid)
     try:
+        if spares is not None:
+            spares.replenish(request)
         verdict, peak_mb = _watch(worker, tree, request, cancel, started)
     finally:
         tree.kill()
         worker.wait()
+        if spare is not None:
+            spare.merge_log(output_dir / LOG_FILE)
     runtime = time.monotonic() - started
     if verdict is None and worker.returncode < 0:
         verdict = _Verdict("killed", f"killed by signal {signal_name(-worker.returncode)}", "Killed")
@@ -98,7 +100,30 @@ def execute(request: ExecutionRequest, cancel: threading.Event | None = None) ->
     return _reported(result_file, output_dir, worker.returncode, runtime, peak_mb)
 
 
-def _checked(request: ExecutionRequest) -> ExecutionRequest:
+def _start_worker(
+    request: ExecutionRequest, request_file: Path, result_file: Path, log: BinaryIO
+) -> subprocess.Popen[bytes]:
+    env = child_environment(request.env, default_threads=os.cpu_count() or 1)
+    env[PARENT_PID_VARIABLE] = str(os.getpid())
+    command = [sys.executable, "-m", "mlestar_lab.executor.worker", str(request_file), str(result_file)]
+    return subprocess.Popen(
+        command,
+        cwd=request.output_dir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def clear_outputs(output_dir: Path) -> None:
+    for name in _OUTPUT_FILES:
+        (output_dir / name).unlink(missing_ok=True)
+
+
+def check_request(request: ExecutionRequest) -> ExecutionRequest:
+    """The request with absolute paths and its output folder created; refused with what to fix."""
     notebook = Path(request.notebook_path).expanduser().resolve()
     output_dir = Path(request.output_dir).expanduser().resolve()
     if not notebook.is_file():
@@ -143,10 +168,9 @@ def _watch(
         if limit is not None and used > limit:
             reason = f"out of memory: used {used:,.0f} MiB, limit {limit:,} MiB"
             return _Verdict("killed", reason, "MemoryError"), peak
-        if cancel is not None:
-            cancel.wait(POLL_SECONDS)
-        else:
-            time.sleep(POLL_SECONDS)
+        # Returns as soon as the worker exits: a finished notebook costs no polling delay.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.wait(POLL_SECONDS)
     return None, peak
 
 

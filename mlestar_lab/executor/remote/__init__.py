@@ -1,0 +1,1 @@
+"""Running candidates on other machines: a Dask distributed backend."""
