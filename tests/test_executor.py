@@ -16,7 +16,7 @@ import nbformat
 import psutil
 import pytest
 
-from mlestar_lab.executor.limits import data_limit_mb
+from mlestar_lab.executor.limits import child_environment, data_limit_mb
 from mlestar_lab.executor.models import ExecutionRequest
 from mlestar_lab.executor.outputs import LOG_FILE
 from mlestar_lab.executor.pool import ExecutorPool
@@ -138,13 +138,14 @@ def test_cell_error_names_cell_block_and_exception(tmp_path: Path) -> None:
 
 
 def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
+    """The limit leaves a loaded machine time to start the kernel, so the loop is what it stops."""
     request = make_request(
-        tmp_path, "timeout", {"pids": WRITE_PIDS, "loop": "while True:\n    pass"}, timeout=3
+        tmp_path, "timeout", {"pids": WRITE_PIDS, "loop": "while True:\n    pass"}, timeout=8
     )
     result = execute(request)
 
     assert result.status == "timeout"
-    assert result.reason == "exceeded the 3 s time limit in block 'loop' (cell 3)"
+    assert result.reason == "exceeded the 8 s time limit in block 'loop' (cell 3)"
     assert result.error is not None and result.error.block == "loop"
     assert result.executed_notebook is not None and Path(result.executed_notebook).is_file()
     pids = read_pids(request.output_dir)
@@ -265,8 +266,15 @@ def test_secrets_never_reach_the_notebook(tmp_path: Path, monkeypatch: pytest.Mo
         assert name not in seen
     assert seen["HARMLESS_SETTING"] == "visible" and seen["EXTRA_SETTING"] == "1"
     assert seen["OMP_NUM_THREADS"] == seen["OPENBLAS_NUM_THREADS"] == seen["MKL_NUM_THREADS"]
+    assert seen["OMP_WAIT_POLICY"] == "PASSIVE"
     for written in (result.executed_notebook, Path(request.output_dir) / LOG_FILE):
         assert secret not in Path(written).read_text()
+
+
+def test_waiting_openmp_threads_sleep_unless_the_user_chose_otherwise() -> None:
+    assert child_environment({}, 2, base={})["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert child_environment({}, 2, base={"OMP_WAIT_POLICY": "ACTIVE"})["OMP_WAIT_POLICY"] == "ACTIVE"
+    assert child_environment({"OMP_WAIT_POLICY": "ACTIVE"}, 2, base={})["OMP_WAIT_POLICY"] == "ACTIVE"
 
 
 def test_request_env_with_a_secret_is_refused(tmp_path: Path) -> None:
