@@ -174,6 +174,11 @@ def test_the_panel_follows_a_live_agent_and_approves(tmp_path: Path, demo_task_d
             lambda: panel.model.state.run.stage == "candidate", "the panel to show the candidate stage"
         )
         assert panel.forms == {}
+        shown_again = lab.attach(run.id).panel(interval=0.2)
+        assert shown_again.poller.running and not panel.poller.running, "only the newest panel polls"
+        shown_again.close()
+        panel.refresh_and_follow()
+        assert panel.poller.running
         stopped = run.stop()
         assert stopped.status == "interrupted"
         wait_until(lambda: not panel.poller.running, "the panel to stop following an interrupted run")

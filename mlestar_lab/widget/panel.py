@@ -57,7 +57,7 @@ class RunPanel(widgets.VBox):
             ]
         )
         self.add_class("mlestar-panel")
-        self.poller = Poller(self._tick, interval, self._show_error)
+        self.poller = Poller(self._tick, interval, self._show_error, follows=f"{run.lab.store.path}#{run.id}")
         self.show(self.model.state)
         if start and not self.model.state.ended:
             self.poller.start()
