@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from mlestar_lab.kaggle.records import PUSH, SUBMIT
 from mlestar_lab.store.models import RunRecord, StepRecord
 from mlestar_lab.store.store import RunStore
 
@@ -30,7 +31,14 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "submission": _submission(run, steps),
         "model_use": _model_use(steps),
         "sources": _sources(steps),
+        "kaggle": {"kernel": _last(steps, PUSH), "submission": _last(steps, SUBMIT)},
     }
+
+
+def _last(steps: list[StepRecord], kind: str) -> dict[str, Any] | None:
+    """The latest Kaggle push or submission with what Kaggle last said of it (no notebook of its own)."""
+    found = [s for s in steps if s.key.startswith(kind + "/")]
+    return found[-1].model_dump(mode="json") if found else None
 
 
 def _step_row(step: StepRecord) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from fakes.kaggle_server import DROP, FakeKaggle, FakeKernel
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.lifecycle import create_run, execute_run
 from mlestar_lab.cli.main import main
+from mlestar_lab.cli.show import render_report
 from mlestar_lab.errors import UserError
 from mlestar_lab.fsutil import write_notebook
 from mlestar_lab.kaggle.client import KaggleSession
@@ -26,6 +27,7 @@ from mlestar_lab.kaggle.push import PushOptions, push_kernel
 from mlestar_lab.kaggle.status import follow
 from mlestar_lab.kaggle.submit import submit_run
 from mlestar_lab.notebook.candidate import Block, new_notebook
+from mlestar_lab.report import run_report
 from mlestar_lab.store.models import StepRecord
 from mlestar_lab.store.workspace import Workspace
 
@@ -121,6 +123,13 @@ def test_pull_run_push_status_submit(
         code_submission.key == "kaggle/submit/2" and code_submission.info["kernel"] == pushed.info["kernel"]
     )
     info_file.write_text(json.dumps(info))
+    recorded = run_report(store, run.id)["kaggle"]
+    assert (
+        recorded["kernel"]["key"] == pushed.key and recorded["kernel"]["info"]["kernel_status"] == "complete"
+    )
+    assert recorded["submission"]["key"] == "kaggle/submit/2"
+    shown = render_report(run_report(store, run.id))
+    assert f"kernel {pushed.info['kernel']}" in shown and "submission" in shown and "tiny-titanic" in shown
 
     before = [s.model_dump() for s in store.steps(run.id)]
     for method, failure, error in [

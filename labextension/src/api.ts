@@ -185,6 +185,8 @@ export interface RunDetail {
   model_use: Record<string, unknown>[];
   /** Web pages retrieval was grounded on. */
   sources: Record<string, string>[];
+  /** The run's last Kaggle push and submission, as last recorded. */
+  kaggle: KaggleStatus;
   pending_decisions: Decision[];
 }
 

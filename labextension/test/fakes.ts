@@ -98,6 +98,7 @@ export function detail(record: RunRecord, changes: Partial<RunDetail> = {}): Run
     submission: null,
     model_use: [],
     sources: [],
+    kaggle: { kernel: null, submission: null },
     pending_decisions: [],
     ...changes
   };

@@ -146,6 +146,20 @@ test('push, submit and status answers become what the panel knows of the run on 
   assert.equal(model.state.kaggle.b, undefined);
 });
 
+test('a reloaded page shows the push and submission the run recorded until Kaggle answers anew', () => {
+  const pushed = step(7, 'kaggle/push/1', { kernel: 'me/run-a', version: 2, kernel_status: 'complete' });
+  const submitted = step(8, 'kaggle/submit/1', { ref: 42, competition: 'titanic', message: 'v1' });
+  const recorded = detail(run('a', 1, { status: 'finished' }), { kaggle: { kernel: pushed, submission: submitted } });
+  const view = kaggleView(undefined, recorded.kaggle);
+  assert.equal(view.kernel?.ref, 'me/run-a');
+  assert.equal(view.kernel?.version, 2);
+  assert.equal(view.submission?.ref, '42');
+  assert.equal(view.submission?.status, 'submitted');
+  const answered = { kernel: { ...pushed, info: { ...pushed.info, kernel_status: 'error' } }, submission: null };
+  assert.equal(kaggleView(answered, recorded.kaggle).kernel?.status, 'error');
+  assert.deepEqual(kaggleView(undefined, detail(run('b', 1)).kaggle), { kernel: null, submission: null });
+});
+
 for (const [status, message] of [
   [401, 'Kaggle credentials are missing: set KAGGLE_API_TOKEN or put kaggle.json in ~/.kaggle'],
   [404, 'no such competition on Kaggle: titanicc'],

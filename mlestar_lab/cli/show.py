@@ -140,6 +140,7 @@ def render_report(report: dict[str, Any]) -> str:
         out += ["", "Failed or rejected steps"] + [
             f"  #{f['id']} {f['title']}: {f['status']} — {f['reason'] or ''}" for f in report["failures"]
         ]
+    out += _kaggle_lines(report.get("kaggle") or {})
     out += ["", "Steps (every score comes from the executed notebook shown)"]
     out.append(
         _table(
@@ -160,3 +161,27 @@ def render_report(report: dict[str, Any]) -> str:
         )
     )
     return "\n".join(out)
+
+
+def _kaggle_lines(kaggle: dict[str, Any]) -> list[str]:
+    """The last push and submission as Kaggle last answered (`mlestar kaggle status` asks again)."""
+    kernel, submission = kaggle.get("kernel"), kaggle.get("submission")
+    if not kernel and not submission:
+        return []
+    out = ["", "On Kaggle (as last recorded; `mlestar kaggle status RUN` asks again)"]
+    if kernel:
+        info = kernel["info"]
+        version = f" v{info['version']}" if info.get("version") is not None else ""
+        out.append(f"  kernel {info.get('kernel')}{version}: {info.get('kernel_status') or 'pushed'}")
+    if submission:
+        info = submission["info"]
+        scores = ", ".join(
+            f"{name} {info[key]}"
+            for name, key in (("public", "public_score"), ("private", "private_score"))
+            if info.get(key) not in (None, "")
+        )
+        out.append(
+            f"  submission {info.get('ref') or ''} to {info.get('competition')}: "
+            f"{info.get('submission_status') or 'submitted'}" + (f" ({scores})" if scores else "")
+        )
+    return out

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlestar_lab.kaggle.download import CompetitionInfo
+from mlestar_lab.kaggle.status import KaggleStatus
 from mlestar_lab.store.models import Decision, Event, GateMode, RunRecord, StepRecord
 
 
@@ -64,6 +65,7 @@ class RunDetail(BaseModel):
     submission: dict[str, Any] | None
     model_use: list[dict[str, Any]] = Field(description="Tokens and estimated cost per stage.")
     sources: list[dict[str, str]] = Field(description="Web pages retrieval was grounded on.")
+    kaggle: KaggleStatus = Field(description="The run's last Kaggle push and submission, as last recorded.")
     pending_decisions: list[Decision]
 
 

@@ -1,7 +1,7 @@
 /**
  * A finished run on Kaggle: push its final solution as a kernel, submit it, and ask Kaggle how
- * the last kernel and submission are doing. What is shown is what the last answer carried (see
- * model/kaggle.ts); "Refresh" asks Kaggle again, also after a reload of the page. One
+ * the last kernel and submission are doing. What is shown is what the last answer carried, else
+ * what the run recorded (see model/kaggle.ts); "Refresh" asks Kaggle again. One
  * request at a time: every button is disabled while one is in flight, and its error stays
  * next to the buttons as the server worded it.
  */
@@ -58,7 +58,7 @@ export function KaggleRunSection(props: {
 }): JSX.Element | null {
   const { detail, actions } = props;
   const runId = detail.run.id;
-  const view = kaggleView(props.status);
+  const view = kaggleView(props.status, detail.kaggle);
   const offers = offersKaggle(detail);
   const [isPublic, setPublic] = useState(false);
   const [gpu, setGpu] = useState(false);

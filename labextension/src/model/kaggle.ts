@@ -1,8 +1,8 @@
 /**
  * What the panel shows about a run on Kaggle: its last push and last submission, each a step
  * record (`kaggle/push/N`, `kaggle/submit/N`) whose `info` holds Kaggle's reference and, after a
- * status call, Kaggle's latest answer. The run detail lists only executed steps, so the panel
- * keeps the records the push, submit and status answers carried (see PanelModel.kaggle).
+ * status call, Kaggle's latest answer. The run detail carries them as last recorded; the panel
+ * also keeps the records the push, submit and status answers carried (see PanelModel.kaggle).
  */
 import type {
   KaggleDownload,
@@ -48,8 +48,12 @@ export interface KaggleView {
   submission: SubmissionView | null;
 }
 
-/** What is known of the run on Kaggle; nothing until a push, a submission or a status call. */
-export function kaggleView(status: KaggleStatus | undefined): KaggleView {
+/**
+ * What is known of the run on Kaggle: the last answer this panel received, else what the run
+ * recorded (so a reloaded page still shows it); nothing before a push or a submission.
+ */
+export function kaggleView(status: KaggleStatus | undefined, recorded?: KaggleStatus): KaggleView {
+  status = status ?? recorded;
   return {
     kernel: status?.kernel ? kernelView(status.kernel) : null,
     submission: status?.submission ? submissionView(status.submission) : null
