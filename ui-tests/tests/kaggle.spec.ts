@@ -2,7 +2,7 @@
  * Kaggle from the side panel, against the fake Kaggle API the test server starts
  * (ui-tests/fake_kaggle.py): an unknown competition shows the server's 404 message, then a
  * competition is downloaded, picked for a short offline run, and the finished run is submitted
- * and its submission's score read back with "Refresh Kaggle status".
+ * and its submission's score read back with "Refresh Kaggle status", and still shown after a reload.
  */
 import { expect, test } from '@jupyterlab/galata';
 import { artifact, collectConsoleErrors, openMlestarPanel, stopAllRuns } from './helpers';
@@ -67,6 +67,14 @@ test.describe('Kaggle in the MLE-STAR panel', () => {
     await kaggle.screenshot({ path: artifact('kaggle-submitted.png') });
     await page.theme.setDarkTheme();
     await kaggle.screenshot({ path: artifact('kaggle-submitted-dark.png') });
+
+    // After a reload the run shows what it recorded on Kaggle before anyone asks Kaggle again.
+    await page.reload();
+    const reloaded = await openMlestarPanel(page);
+    await reloaded.getByTestId('mlestar-runs').locator('tr', { hasText: 'tiny-titanic' }).first().getByRole('button').first().click();
+    const recorded = reloaded.getByTestId('mlestar-kaggle-submission');
+    await expect(recorded.getByTestId('mlestar-kaggle-submission-status')).toHaveText('complete');
+    await expect(recorded.getByTestId('mlestar-kaggle-public-score')).toContainText('0.81');
     expect(consoleErrors).toEqual([]);
   });
 });
