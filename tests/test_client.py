@@ -21,6 +21,8 @@ def test_options_read_like_the_cli_flags() -> None:
     assert "merge" not in config.gates and config.gates["ablation"] == "ask"
     assert config.task_overrides == {"target": "progression"}
     assert run_config(300, {"submission": "ask"}).gates == {"submission": "ask"}
+    cluster = run_config(scheduler="tcp://10.0.0.5:8786", dask_data="ship")
+    assert (cluster.executor, cluster.scheduler, cluster.dask_data) == ("dask", "tcp://10.0.0.5:8786", "ship")
 
 
 @pytest.mark.parametrize(
@@ -31,6 +33,7 @@ def test_options_read_like_the_cli_flags() -> None:
         ({"time_budget": "soon"}, "cannot read the duration 'soon'"),
         ({"gates": "ablation=maybe"}, "cannot read the gate setting 'ablation=maybe'"),
         ({"task_overrides": {"target": "y"}}, "unknown option 'task_overrides'"),
+        ({"scheduler": "10.0.0.5:8786"}, "write it as tcp://HOST:PORT"),
     ],
 )
 def test_bad_options_say_what_to_fix(options: dict[str, object], message: str) -> None:

@@ -18,6 +18,7 @@ import pytest
 from mlestar_lab.agent.config import RunConfig
 from mlestar_lab.agent.lifecycle import create_run, execute_run
 from mlestar_lab.cli.main import main as cli_main
+from mlestar_lab.client.lab import Lab
 from mlestar_lab.executor.models import ExecutionRequest
 from mlestar_lab.executor.remote.dask_executor import DaskExecutor
 from mlestar_lab.fsutil import write_notebook
@@ -248,6 +249,21 @@ def test_a_run_on_the_cluster_survives_a_killed_worker(tmp_path: Path, scheduler
     assert final.submission_path is not None and Path(final.submission_path).is_file()
     retried = [step for step in store.steps(run.id) if len(step.info.get("workers", [])) == 2]
     assert retried and retried[0].status == "ok"
+
+
+def test_a_run_started_from_a_notebook_sends_its_candidates_to_the_scheduler(
+    tmp_path: Path, scheduler: str, demo_task_dir
+) -> None:
+    """The detached agent the server and the notebook API start reads the scheduler from the run."""
+    lab = Lab(tmp_path / "ws")
+    run = lab.start(demo_task_dir, "5m", scheduler=scheduler, models=1, outer_steps=0, ensemble_rounds=0)
+    assert (run.record.config["executor"], run.record.config["scheduler"]) == ("dask", scheduler)
+    final = run.wait(timeout=WAIT_SECONDS * 2)
+    assert final.status == "finished", final.error
+    with distributed.Client(scheduler, set_as_default=False) as client:
+        cluster_workers = set(client.scheduler_info()["workers"])
+    executed = [s for s in lab.store.steps(run.id) if s.runtime is not None]
+    assert executed and all(set(s.info["workers"]) <= cluster_workers for s in executed)
 
 
 def test_cli_refuses_dask_without_a_scheduler(

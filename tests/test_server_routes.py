@@ -11,6 +11,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 from traitlets import TraitError
 
 from mlestar_lab.server.app import MlestarServerExtension
+from mlestar_lab.server.errors import BadRequest
 from mlestar_lab.server.runs import RunService
 from mlestar_lab.server.schemas import CreateRunRequest
 from mlestar_lab.store.models import Decision, RunRecord, StepRecord
@@ -51,9 +53,17 @@ async def test_workspace_defaults_to_the_server_root(
     assert service.defaults.gates == "auto" and service.defaults.strategist == "offline"
 
 
-@pytest.mark.parametrize(("name", "value"), [("default_gates", "sometimes"), ("default_time_budget", "soon")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("default_gates", "sometimes"),
+        ("default_time_budget", "soon"),
+        ("dask_scheduler", "localhost:8786"),
+        ("dask_data", "sometimes"),
+    ],
+)
 def test_bad_defaults_are_refused_when_the_extension_is_configured(name: str, value: str) -> None:
-    with pytest.raises(TraitError, match=f"MlestarServerExtension.{name}"):
+    with pytest.raises(TraitError, match=rf"MlestarServerExtension(\.| instance.*){name}|'{name}' trait"):
         MlestarServerExtension(**{name: value})
 
 
@@ -122,6 +132,11 @@ async def test_runs_list_and_detail(
             {"task": "competitions/diabetes", "workers": 0},
             "workers: Input should be greater than or equal to 1",
         ),
+        ({"task": "competitions/diabetes", "scheduler": "cluster:8786"}, "write it as tcp://HOST:PORT"),
+        (
+            {"task": "competitions/diabetes", "scheduler": "tcp://cluster:8786", "workers": 2},
+            "the cluster decides how many notebooks run at once",
+        ),
         ({"task": "competitions/nothing"}, "is not a folder under the server root"),
         ({"task": "competitions"}, "no train.csv in"),
     ],
@@ -159,6 +174,23 @@ async def test_run_settings_take_the_body_over_the_configured_defaults(service: 
     assert (config.workers, config.seed, config.models, config.outer_steps) == (2, 7, 2, 1)
     assert (config.inner_steps, config.ensemble_rounds) == (2, 0)
     assert service.config(CreateRunRequest(task="t", gates={"merge": "ask"})).gates == {"merge": "ask"}
+
+
+async def test_a_run_goes_to_the_dask_scheduler_asked_for_or_configured(
+    service: RunService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert service.config(CreateRunRequest(task="t")).executor == "local"
+    asked = service.config(CreateRunRequest(task="t", scheduler=" tcp://10.0.0.5:8786 ", dask_data="ship"))
+    assert (asked.executor, asked.scheduler, asked.dask_data) == ("dask", "tcp://10.0.0.5:8786", "ship")
+    with pytest.raises(BadRequest, match="the cluster decides how many notebooks run at once"):
+        service.config(CreateRunRequest(task="t", scheduler="tcp://10.0.0.5:8786", workers=2))
+    with pytest.raises(BadRequest, match="write it as tcp://HOST:PORT"):
+        service.config(CreateRunRequest(task="t", scheduler="10.0.0.5:8786"))
+    configured = replace(service.defaults, scheduler="tcp://cluster:8786")
+    monkeypatch.setattr(service, "defaults", configured)
+    default = service.config(CreateRunRequest(task="t"))
+    assert (default.executor, default.scheduler, default.dask_data) == ("dask", "tcp://cluster:8786", "auto")
+    assert service.config(CreateRunRequest(task="t", scheduler="")).executor == "local"
 
 
 @pytest.mark.parametrize(

@@ -158,6 +158,10 @@ export interface CreateRunRequest {
   max_tokens?: number | null;
   /** Cap on the estimated model cost, US$. */
   max_cost_usd?: number | null;
+  /** A Dask scheduler (tcp://HOST:PORT) to run the notebooks on; '' runs them here. */
+  scheduler?: string | null;
+  /** How Dask workers get the task data: read in place, shipped, or auto. */
+  dask_data?: 'auto' | 'ship' | 'shared' | null;
 }
 
 /** Body of every 4xx/5xx answer. */

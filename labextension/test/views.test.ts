@@ -4,6 +4,7 @@ import { chartData } from '../src/model/chart';
 import { editAnswer, initialEdit } from '../src/model/decisions';
 import { blockSides, GAP_MARKER } from '../src/model/diff';
 import { formatCost, formatDelta, formatDuration, formatScore } from '../src/model/format';
+import { buildRequest, GATES, INITIAL_FORM } from '../src/model/new-run';
 import { ensembleViews, outerSteps, stepRow, submissionInfo } from '../src/model/report';
 import { decision, detail, run } from './fakes';
 
@@ -167,4 +168,15 @@ test('an edit starts from the proposal and sends only what the gate accepts', ()
     request: { editable: ['step_id'], proposed: 3, choices: [{ step_id: 3 }, { step_id: 8 }] }
   });
   assert.deepEqual(editAnswer(submission, { ...initialEdit(submission), step_id: 8 }), { action: 'edit', step_id: 8 });
+});
+
+test('the new-run request carries only what was filled in, a Dask scheduler included', () => {
+  const empty = buildRequest({ ...INITIAL_FORM, task: ' competitions/diabetes ' });
+  assert.equal(empty.task, 'competitions/diabetes');
+  assert.equal('scheduler' in empty, false, 'an empty field leaves the server default');
+  assert.equal('workers' in empty, false);
+  const cluster = buildRequest({ ...INITIAL_FORM, task: 't', scheduler: ' tcp://10.0.0.5:8786 ', workers: '2' });
+  assert.equal(cluster.scheduler, 'tcp://10.0.0.5:8786');
+  assert.equal(cluster.workers, 2);
+  assert.deepEqual(Object.keys(cluster.gates as object), GATES);
 });

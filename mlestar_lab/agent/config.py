@@ -11,6 +11,10 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from mlestar_lab.errors import UserError
 from mlestar_lab.store.models import GATES, GateMode
 
+# The transports a Dask client connects over; the address is checked here so that a typo fails when
+# the run is created, not minutes later in the agent.
+SCHEDULER_ADDRESS = re.compile(r"(tcp|tls|ucx|ws|wss|inproc)://[^\s/]+")
+
 
 class RunConfig(BaseModel):
     """MLE-STAR's knobs (paper defaults M=4, T=4, K=4, R=5) and the run's limits."""
@@ -60,6 +64,13 @@ class RunConfig(BaseModel):
         if self.executor != "dask" and self.scheduler:
             raise ValueError("a scheduler address only makes sense with the Dask executor")
         return self
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_address(cls, scheduler: str | None) -> str | None:
+        if scheduler is not None and not SCHEDULER_ADDRESS.fullmatch(scheduler):
+            raise ValueError(f"{scheduler!r} is not a Dask scheduler address; write it as tcp://HOST:PORT")
+        return scheduler
 
     @field_validator("gates")
     @classmethod

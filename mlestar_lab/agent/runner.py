@@ -264,8 +264,8 @@ class StepRunner:
             "notebook_path": result.executed_notebook,
             "finished_at": time.time(),
         }
-        if len(result.starts) > 1:
-            # A Dask worker died under this notebook and it ran again elsewhere: keep the trail.
+        if result.starts:
+            # The Dask workers it ran on: two when the first died under it and it ran again elsewhere.
             fields["info"] = {**step.info, "workers": result.starts}
         if result.status == "ok":
             score, score_findings = self.ctx.verifier.check(result.score, result.oof_path)

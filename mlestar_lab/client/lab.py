@@ -69,7 +69,8 @@ class Lab:
 
         Options are the CLI's: `workers`, `models`, `outer_steps`, `inner_steps`,
         `ensemble_rounds`, `notebook_timeout`, `memory_limit_mb`, `seed`, `strategist`, `model`,
-        and task settings such as `target` or `metric`. `gates="ask"` (or "ablation=ask", …)
+        `scheduler` (a Dask cluster, "tcp://HOST:8786") with `dask_data`, and task settings such
+        as `target` or `metric`. `gates="ask"` (or "ablation=ask", …)
         makes the run wait for your answer there.
         """
         folder = Path(task).expanduser()

@@ -36,6 +36,8 @@ def run_config(
     for name in DURATIONS:
         if isinstance(values.get(name), str):
             values[name] = parse_duration(values[name])
+    if values.get("scheduler"):
+        values.setdefault("executor", "dask")  # a scheduler address says where notebooks run
     values["gates"] = parse_gates(gates) if isinstance(gates, str) else dict(gates)
     values["task_overrides"] = {key: values.pop(key) for key in ALLOWED_KEYS if values.get(key) is not None}
     try:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Integer, TraitError, Unicode, default, validate
+from traitlets import Enum, Integer, TraitError, Unicode, default, validate
 
-from mlestar_lab.agent.config import parse_duration, parse_gates
+from mlestar_lab.agent.config import SCHEDULER_ADDRESS, parse_duration, parse_gates
 from mlestar_lab.errors import UserError
 from mlestar_lab.server.handlers import OPENAPI_SETTING, SERVICE_SETTING
 from mlestar_lab.server.openapi import openapi_document
@@ -48,6 +48,18 @@ class MlestarServerExtension(ExtensionApp):
     memory_limit_mb = Integer(
         None, allow_none=True, config=True, help="MiB per notebook (default: share of RAM)."
     )
+    dask_scheduler = Unicode(
+        "",
+        config=True,
+        help="A Dask scheduler (tcp://HOST:8786) for the notebooks of runs that do not choose; "
+        "empty: they run on this machine.",
+    )
+    dask_data = Enum(
+        ["auto", "ship", "shared"],
+        "auto",
+        config=True,
+        help="How Dask workers get the task data: read in place (shared), shipped, or auto.",
+    )
 
     @default("workspace")
     def _default_workspace(self) -> str:
@@ -58,6 +70,16 @@ class MlestarServerExtension(ExtensionApp):
     @validate("default_gates")
     def _check_gates(self, proposal: Any) -> str:
         return _checked(parse_gates, proposal["value"], "default_gates")
+
+    @validate("dask_scheduler")
+    def _check_scheduler(self, proposal: Any) -> str:
+        address = proposal["value"].strip()
+        if address and not SCHEDULER_ADDRESS.fullmatch(address):
+            raise TraitError(
+                f"MlestarServerExtension.dask_scheduler: {address!r} is not a Dask scheduler address; "
+                "write it as tcp://HOST:PORT"
+            )
+        return address
 
     @validate("default_time_budget")
     def _check_budget(self, proposal: Any) -> str:
@@ -72,6 +94,8 @@ class MlestarServerExtension(ExtensionApp):
             time_budget=self.default_time_budget,
             workers=self.workers,
             memory_limit_mb=self.memory_limit_mb,
+            scheduler=self.dask_scheduler,
+            dask_data=self.dask_data,
         )
         service = RunService(root, workspace, workspace.open_store(), defaults, self.log)
         self.settings.update(

@@ -48,6 +48,8 @@ class Defaults:
     time_budget: str = "10m"
     workers: int | None = None
     memory_limit_mb: int | None = None
+    scheduler: str = ""
+    dask_data: str = "auto"
 
 
 class RunService:
@@ -95,8 +97,14 @@ class RunService:
         }
         if request.notebook_timeout is not None:
             values["notebook_timeout"] = parse_duration(str(request.notebook_timeout))
+        scheduler = (request.scheduler if request.scheduler is not None else self.defaults.scheduler).strip()
+        if scheduler:
+            if request.workers is not None:
+                raise BadRequest("runs on a Dask cluster: the cluster decides how many notebooks run at once")
+            dask_data = request.dask_data or self.defaults.dask_data
+            values.update(executor="dask", scheduler=scheduler, dask_data=dask_data)
         optional = {
-            "workers": request.workers or self.defaults.workers,
+            "workers": None if scheduler else request.workers or self.defaults.workers,
             "memory_limit_mb": request.memory_limit_mb or self.defaults.memory_limit_mb,
             "seed": request.seed,
             "models": request.models,

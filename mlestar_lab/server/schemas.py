@@ -7,7 +7,7 @@ They exist so that validation, the OpenAPI document and the TypeScript mirror in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,6 +39,13 @@ class CreateRunRequest(BaseModel):
     max_tokens: int | None = Field(default=None, gt=0, description="Cap on the run's model tokens.")
     max_cost_usd: float | None = Field(
         default=None, gt=0, description="Cap on the estimated model cost, US$."
+    )
+    scheduler: str | None = Field(
+        default=None,
+        description="A Dask scheduler (tcp://HOST:PORT) to run the notebooks on; '' runs them here.",
+    )
+    dask_data: Literal["auto", "ship", "shared"] | None = Field(
+        default=None, description="How Dask workers get the task data: read in place, shipped, or auto."
     )
 
 

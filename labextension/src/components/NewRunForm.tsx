@@ -1,13 +1,13 @@
 /**
  * A new run: the competition folder (picked in JupyterLab's file browser dialog, or one of the
  * folders the server found), strategist and model, time budget, workers, MLE-STAR's M/T/K/R,
- * and each gate's mode. The server validates everything; its message is shown as is.
+ * a Dask cluster to run the notebooks on, and each gate's mode. The server validates everything;
+ * its message is shown as is.
  */
 import React, { useEffect, useState } from 'react';
 import type { CreateRunRequest, Gate, GateMode, TaskFolder } from '../api';
+import { buildRequest, FormState, GATES, INITIAL_FORM } from '../model/new-run';
 import { ActionButton, ErrorLine, useAction } from './common';
-
-export const GATES: Gate[] = ['retrieval', 'candidate', 'merge', 'ablation', 'refinement', 'ensemble', 'submission'];
 
 export interface NewRunActions {
   tasks(): Promise<TaskFolder[]>;
@@ -15,66 +15,13 @@ export interface NewRunActions {
   create(request: CreateRunRequest): Promise<unknown>;
 }
 
-export function buildRequest(form: FormState): CreateRunRequest {
-  const request: CreateRunRequest = { task: form.task.trim(), gates: { ...form.gates } };
-  const optionalText: [keyof CreateRunRequest, string][] = [
-    ['time_budget', form.timeBudget],
-    ['strategist', form.strategist],
-    ['model', form.model]
-  ];
-  for (const [key, value] of optionalText) {
-    if (value.trim()) {
-      (request as unknown as Record<string, unknown>)[key] = value.trim();
-    }
-  }
-  const optionalNumbers: [keyof CreateRunRequest, string][] = [
-    ['workers', form.workers],
-    ['models', form.models],
-    ['outer_steps', form.outerSteps],
-    ['inner_steps', form.innerSteps],
-    ['ensemble_rounds', form.ensembleRounds]
-  ];
-  for (const [key, value] of optionalNumbers) {
-    if (value.trim()) {
-      (request as unknown as Record<string, unknown>)[key] = Number(value);
-    }
-  }
-  return request;
-}
-
-export interface FormState {
-  task: string;
-  strategist: string;
-  model: string;
-  timeBudget: string;
-  workers: string;
-  models: string;
-  outerSteps: string;
-  innerSteps: string;
-  ensembleRounds: string;
-  gates: Record<Gate, GateMode>;
-}
-
-const INITIAL: FormState = {
-  task: '',
-  strategist: 'offline',
-  model: '',
-  timeBudget: '10m',
-  workers: '',
-  models: '',
-  outerSteps: '',
-  innerSteps: '',
-  ensembleRounds: '',
-  gates: Object.fromEntries(GATES.map(g => [g, 'auto'])) as Record<Gate, GateMode>
-};
-
 export function NewRunForm(props: {
   actions: NewRunActions;
   onCancel: () => void;
   /** A folder chosen before the form opened (e.g. a competition just downloaded from Kaggle). */
   initialTask?: string;
 }): JSX.Element {
-  const [form, setForm] = useState<FormState>({ ...INITIAL, task: props.initialTask ?? '' });
+  const [form, setForm] = useState<FormState>({ ...INITIAL_FORM, task: props.initialTask ?? '' });
   const [tasks, setTasks] = useState<TaskFolder[]>([]);
   const create = useAction();
   const load = useAction();
@@ -152,6 +99,10 @@ export function NewRunForm(props: {
         {text('outerSteps', 'Outer steps (T)', '4, more while the budget lasts', 'number')}
         {text('innerSteps', 'Plans per block (K)', '4', 'number')}
         {text('ensembleRounds', 'Ensemble rounds (R)', '5', 'number')}
+      </details>
+      <details>
+        <summary>Where notebooks run</summary>
+        {text('scheduler', 'Dask scheduler', 'tcp://HOST:8786 (default: this machine)')}
       </details>
       <fieldset className="mlestar-gates">
         <legend>Gates: ask to wait for your decision</legend>
