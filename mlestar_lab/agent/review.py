@@ -28,7 +28,7 @@ from mlestar_lab.store.models import DecisionAnswer, StepRecord
 from mlestar_lab.strategist.base import Draft, PlanNotUnderstood
 
 if TYPE_CHECKING:
-    from mlestar_lab.agent.runner import StepCall
+    from mlestar_lab.agent.execute import StepCall
 
 # Ablation variants are judged as a whole at the ablation gate; the debugger's fixes follow the
 # decision on the step they fix.
