@@ -9,7 +9,9 @@ does hits both sides alike, and reported as ratios with the load average next to
    executor (warm: a spare worker started ahead; cold: a worker started on demand) against the same
    code as a plain `python` script;
 2. the fixed cost of one notebook: a one-line notebook against the same line as a script;
-3. N independent candidates through a pool with 1 worker and with 2 workers.
+3. N independent candidates through a pool with 1 worker and with 2 workers;
+4. two runs at once: the candidate twice side by side with all threads each, OpenMP's waiting
+   threads passive (as notebooks get them) against the runtime's default spinning.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 
-from mlestar_lab.executor.limits import child_environment
+from mlestar_lab.executor.limits import WAIT_POLICY, child_environment
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
 from mlestar_lab.executor.pool import ExecutorPool
 from mlestar_lab.executor.process import execute
@@ -112,26 +114,37 @@ class Candidate:
 
     def run_script(self, output_dir: Path, threads: int) -> float:
         """Seconds for `python script.py`, parameters assigned at the top (as papermill would)."""
+        started = time.monotonic()
+        finish(self.start_script(output_dir, threads))
+        return time.monotonic() - started
+
+    def start_script(
+        self, output_dir: Path, threads: int, wait_policy: str | None = WAIT_POLICY[1]
+    ) -> subprocess.Popen[bytes]:
+        """The script started with the environment a notebook gets; `wait_policy=None` leaves
+        OMP_WAIT_POLICY unset (the OpenMP runtime's own default)."""
         output_dir.mkdir(parents=True, exist_ok=True)
+        script = output_dir / self.script.name
         header = "".join(
             f"{k} = {v!r}\n"
             for k, v in {**self.parameters, "N_JOBS": threads, "OUTPUT_DIR": str(output_dir)}.items()
         )
-        atomic_write_text(self.script, header + self._code)
+        atomic_write_text(script, header + self._code)
         env = child_environment({"OMP_NUM_THREADS": str(threads)}, default_threads=threads)
-        started = time.monotonic()
+        if wait_policy is None:
+            env.pop(WAIT_POLICY[0], None)
+        else:
+            env[WAIT_POLICY[0]] = wait_policy
         # A session of its own, like every notebook worker: with the kernel's autogroup scheduling
         # a session is a scheduling group, and both sides must compete for the CPU alike.
-        done = subprocess.run(
-            [sys.executable, str(self.script)],
+        return subprocess.Popen(
+            [sys.executable, str(script)],
             cwd=output_dir,
             env=env,
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"benchmark script failed: {done.stderr.decode(errors='replace')[-2000:]}")
-        return time.monotonic() - started
 
     def request(self, output_dir: Path, threads: int) -> ExecutionRequest:
         return ExecutionRequest(
@@ -141,6 +154,12 @@ class Candidate:
             env={"OMP_NUM_THREADS": str(threads)},
             timeout=3600,
         )
+
+
+def finish(process: subprocess.Popen[bytes]) -> None:
+    _, stderr = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"benchmark script failed: {stderr.decode(errors='replace')[-2000:]}")
 
 
 def timed_notebook(run: Callable[[], ExecutionResult], outside: list[float]) -> float:
@@ -224,6 +243,31 @@ def throughput(candidate: Candidate, count: int, rounds: int, work: Path) -> dic
     }
 
 
+def contention(candidate: Candidate, rounds: int, threads: int, work: Path) -> dict[str, object]:
+    """Two runs at once, each giving its candidate every core (as two 1-worker runs do): the
+    candidate twice side by side, waiting OpenMP threads passive (what notebooks get) against the
+    runtime's default spin-then-sleep; sides alternate first each round."""
+    rows: list[dict[str, float]] = []
+    sides = {"passive": WAIT_POLICY[1], "default": None}
+    for i in range(rounds):
+        times = {}
+        for side in list(sides) if i % 2 == 0 else list(sides)[::-1]:
+            started = time.monotonic()
+            pair = [
+                candidate.start_script(work / f"pair-{i}-{side}-{j}", threads, sides[side]) for j in range(2)
+            ]
+            for process in pair:
+                finish(process)
+            times[side] = time.monotonic() - started
+        rows.append(times)
+        passive, default = times["passive"], times["default"]
+        print(f"  round {i + 1}: passive {passive:.1f}s, default {default:.1f}s | load {load()}")
+    return {
+        "rounds": rows,
+        "slowdown_default": statistics.median(r["default"] / r["passive"] for r in rows),
+    }
+
+
 PROBE_ROUNDS = 300
 
 
@@ -279,11 +323,14 @@ def main(argv: list[str] | None = None) -> int:
             f"\n[3] {args.candidates} candidates ({small.parameters['ROUNDS']} rounds each), 1 vs 2 workers"
         )
         scale = throughput(small, args.candidates, args.throughput_rounds, work)
+        print(f"\n[4] two runs at once: 2 candidates side by side, {cpus} threads each")
+        clash = contention(small, args.throughput_rounds, cpus, work)
     report = {
         "cores": cpus,
         "typical": overhead,
         "fixed": fixed_cost,
         "throughput": scale,
+        "contention": clash,
         "load_end": load(),
     }
     med = overhead["median_seconds"]
@@ -307,6 +354,10 @@ def main(argv: list[str] | None = None) -> int:
         f" = {out['warm'] / med['script']:.1%} / {out['cold'] / med['script']:.1%} of the script time"
     )
     print(f"throughput, {args.candidates} candidates: 2 workers are {scale['speedup']:.2f}x faster than 1")
+    print(
+        f"two runs at once: with the OpenMP default wait the pair takes "
+        f"{clash['slowdown_default']:.2f}x as long as with passive waiting"
+    )
     print(f"load at the end: {load()}")
     if args.out:
         atomic_write_text(args.out, json.dumps(report, indent=2))
