@@ -18,7 +18,7 @@ from mlestar_lab.notebook.candidate import Block, new_notebook
 from mlestar_lab.report import run_report
 from mlestar_lab.store.store import RunStore
 from mlestar_lab.store.workspace import Workspace
-from mlestar_lab.strategist.base import AblationVariant, Draft, ModelFamily
+from mlestar_lab.strategist.base import AblationVariant, BlockChoice, Draft, ModelFamily
 from mlestar_lab.strategist.offline.strategist import OfflineStrategist
 
 SMALL = dict(models=2, outer_steps=1, inner_steps=2, ensemble_rounds=2, workers=2, time_budget=240.0)
@@ -170,6 +170,30 @@ def test_an_unchanged_base_reuses_its_ablation_study(workspace, demo_task_dir, m
     assert second.block != first.block, "the next block is chosen, not the one already refined"
     variants = [s.key for s in store.steps(run.id, stage="ablation") if s.key.count("/") == 2]
     assert variants and all(key.startswith("ablation/1/") for key in variants)
+
+
+class AlwaysTheModel(OfflineStrategist):
+    """The offline strategist, except that every ablation study picks the model block again."""
+
+    def choose_block(self, task, solution, table, refined):
+        return BlockChoice("model", "the test always refines the model")
+
+
+def test_a_plan_never_runs_twice_on_the_same_solution(workspace, demo_task_dir, monkeypatch):
+    ws, store = workspace
+    monkeypatch.setattr("mlestar_lab.agent.lifecycle.make_strategist", lambda *a, **k: AlwaysTheModel())
+    config = RunConfig(**{**SMALL, "models": 1, "outer_steps": 4, "inner_steps": 2, "ensemble_rounds": 0})
+    run = create_run(ws, store, demo_task_dir, config)
+    final = execute_run(ws, store, run.id)
+    assert final.status == "finished", final.error
+
+    refinements = [s for s in store.steps(run.id, stage="refinement") if "/fix" not in s.key]
+    tried = [(s.parent_id, s.block, s.title) for s in refinements]
+    assert refinements and len(tried) == len(set(tried)), tried
+    studies = [s for s in store.steps(run.id, stage="ablation") if s.key.count("/") == 1]
+    assert [s.block for s in studies] == ["model"] * len(studies)
+    plans = {s.title for s in refinements}
+    assert len(refinements) <= 4 * len(plans), "each outer step runs only plans new to its solution"
 
 
 def test_an_open_ended_run_keeps_refining_while_time_is_left(workspace, demo_task_dir, monkeypatch):

@@ -194,7 +194,8 @@ class Agent:
                 self._consider(step)
 
     def _outer_step(self, t: int, refined: list[str], plan: LoopPlan, reuse: StepRecord | None) -> bool:
-        """One ablation study and the refinement of the block it chose; False when no block was left."""
+        """One ablation study and the refinement of the block it chose; False when no block was left
+        or the chosen block had no plan left to try on this solution."""
         assert self.best is not None
         base = self.best
         self._stage("ablation")
@@ -202,12 +203,14 @@ class Agent:
         if block is None:
             return False
         self._stage("refinement")
-        current, history = base, []
+        current, history = base, self._tried_before(t, base, block)
+        tried = False
         k = 1
         while k <= plan.inner_steps and self.ctx.budget.allows(
             self._notebook_seconds(plan, current), self.reserve
         ):
             batch, exhausted = self._refinement_batch(t, k, plan, current, block, history)
+            tried = tried or bool(batch)
             results = self._parallel([self._run_refinement(key, draft, current) for key, draft in batch])
             for step in results:
                 if step is None:
@@ -220,7 +223,20 @@ class Agent:
                 break
         refined.append(block)
         self._consider(current)
-        return True
+        return tried
+
+    def _tried_before(self, t: int, base: StepRecord, block: str) -> list[Attempt]:
+        """Plans for `block` already run on this very solution in earlier outer steps. When no
+        refinement helped, the next outer step starts from the same solution; without these the
+        strategist would propose, and the run execute, the same plans again."""
+        return [
+            attempt_of(step, block)
+            for step in self.ctx.store.steps(self.ctx.run.id, "refinement")
+            if step.parent_id == base.id
+            and step.block == block
+            and step.finished
+            and not step.key.startswith(f"refine/{t}/")
+        ]
 
     def _refinement_batch(
         self, t: int, k: int, plan: LoopPlan, current: StepRecord, block: str, history: list[Attempt]
