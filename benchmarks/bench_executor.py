@@ -9,7 +9,7 @@ does hits both sides alike, and reported as ratios with the load average next to
    executor (warm: a spare worker started ahead; cold: a worker started on demand) against the same
    code as a plain `python` script;
 2. the fixed cost of one notebook: a one-line notebook against the same line as a script;
-3. N independent candidates through a pool with 1 worker and with 2 workers;
+3. N independent candidates through a pool with 1 worker (all threads, then 1 thread) and with 2;
 4. two runs at once: the candidate twice side by side with all threads each, OpenMP's waiting
    threads passive (as notebooks get them) against the runtime's default spinning.
 """
@@ -221,25 +221,42 @@ def side_by_side(candidate: Candidate, pairs: int, threads: int, work: Path) -> 
 
 
 def throughput(candidate: Candidate, count: int, rounds: int, work: Path) -> dict[str, object]:
-    """`count` candidates with 1 then 2 workers (order alternating per round); speed-up per round."""
-    rows: list[dict[int, float]] = []
+    """`count` candidates through a pool of 1 worker (all cores' threads each, as `--workers 1`
+    gives them; and 1 thread each) and of 2 workers (1 thread each); order rotated per round.
+
+    2 workers against 1 worker at 1 thread is the executor's parallel efficiency; against 1
+    worker at all threads it is what a user gains over `--workers 1`.
+    """
+    cpus = os.cpu_count() or 1
+    sides = {"1 worker": (1, cpus), "1 worker 1 thread": (1, 1), "2 workers": (2, 1)}
+    names = list(sides)
+    rows: list[dict[str, float]] = []
     for i in range(rounds):
         times = {}
-        for workers in (1, 2) if i % 2 == 0 else (2, 1):
+        for name in names[i % 3 :] + names[: i % 3]:
+            workers, threads = sides[name]
             with ExecutorPool(workers=workers) as pool:
-                threads = pool.threads_per_notebook
-                requests = [candidate.request(work / f"tp-{i}-{workers}-{j}", threads) for j in range(count)]
+                requests = [
+                    candidate.request(work / f"tp-{i}-{workers}-{threads}-{j}", threads) for j in range(count)
+                ]
                 started = time.monotonic()
                 results = pool.map(requests)
-                times[workers] = time.monotonic() - started
+                times[name] = time.monotonic() - started
             failed = [r.reason for r in results if r.status != "ok"]
             if failed:
                 raise RuntimeError(f"benchmark notebooks failed: {failed[:2]}")
         rows.append(times)
-        print(f"  round {i + 1}: 1 worker {times[1]:.1f}s, 2 workers {times[2]:.1f}s | load {load()}")
+        print(
+            "  round "
+            + str(i + 1)
+            + ": "
+            + ", ".join(f"{k} {v:.1f}s" for k, v in times.items())
+            + f" | load {load()}"
+        )
     return {
-        "rounds": [{str(k): v for k, v in r.items()} for r in rows],
-        "speedup": statistics.median(r[1] / r[2] for r in rows),
+        "rounds": rows,
+        "speedup": statistics.median(r["1 worker 1 thread"] / r["2 workers"] for r in rows),
+        "speedup_over_threads": statistics.median(r["1 worker"] / r["2 workers"] for r in rows),
     }
 
 
@@ -299,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--throughput-seconds", type=float, default=5.0, help="script runtime of each of them"
     )
-    parser.add_argument("--throughput-rounds", type=int, default=2)
+    parser.add_argument("--throughput-rounds", type=int, default=3)
     parser.add_argument("--out", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     cpus = os.cpu_count() or 1
@@ -353,7 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  time outside the cells (load-robust): warm {out['warm']:.2f}s, cold {out['cold']:.2f}s"
         f" = {out['warm'] / med['script']:.1%} / {out['cold'] / med['script']:.1%} of the script time"
     )
-    print(f"throughput, {args.candidates} candidates: 2 workers are {scale['speedup']:.2f}x faster than 1")
+    print(
+        f"throughput, {args.candidates} candidates: 2 workers are {scale['speedup']:.2f}x faster than 1 "
+        f"(1 thread each), {scale['speedup_over_threads']:.2f}x faster than 1 worker with {cpus} threads"
+    )
     print(
         f"two runs at once: with the OpenMP default wait the pair takes "
         f"{clash['slowdown_default']:.2f}x as long as with passive waiting"
