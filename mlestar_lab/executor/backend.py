@@ -6,33 +6,47 @@ once; both backends give that, so the loop does not know where its notebooks run
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Literal, TypeVar
 
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
 from mlestar_lab.executor.process import ExecutionRequestError
 
 ExecutorKind = Literal["local", "dask"]
 EXECUTOR_KINDS: tuple[ExecutorKind, ...] = ("local", "dask")
+E = TypeVar("E", bound="NotebookExecutor")
 
 
-class NotebookExecutor(Protocol):
+class NotebookExecutor(ABC):
+    """What both backends share; leaving the `with` block on an exception (Ctrl-C included)
+    cancels every notebook before the executor shuts down."""
+
     workers: int
     threads_per_notebook: int
 
+    @abstractmethod
     def submit(self, request: ExecutionRequest) -> Future[ExecutionResult]: ...
 
+    @abstractmethod
     def cancel_all(self) -> None: ...
 
-    def __enter__(self) -> NotebookExecutor: ...
+    @abstractmethod
+    def shutdown(self, wait: bool = True) -> None: ...
+
+    def __enter__(self: E) -> E:
+        return self
 
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None: ...
+    ) -> None:
+        if exc_type is not None:
+            self.cancel_all()
+        self.shutdown(wait=True)
 
 
 def open_executor(

@@ -13,14 +13,14 @@ import os
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
 
+from mlestar_lab.executor.backend import NotebookExecutor
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
 from mlestar_lab.executor.process import ExecutionRequestError, execute
 from mlestar_lab.executor.spares import SparePool
 
 
-class ExecutorPool:
+class ExecutorPool(NotebookExecutor):
     """Up to `workers` notebooks at a time (default: one per CPU); a context manager.
 
     Leaving the `with` block on an exception (Ctrl-C included) kills the running notebooks first.
@@ -65,19 +65,6 @@ class ExecutorPool:
         self._executor.shutdown(wait=wait)
         if self._spares is not None:
             self._spares.close()
-
-    def __enter__(self) -> ExecutorPool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self.cancel_all()
-        self.shutdown(wait=True)
 
     def _submit(self, request: ExecutionRequest) -> tuple[Future[ExecutionResult], threading.Event]:
         if "OMP_NUM_THREADS" not in request.env:

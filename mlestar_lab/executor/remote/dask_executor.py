@@ -20,9 +20,9 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
+from mlestar_lab.executor.backend import NotebookExecutor
 from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
 from mlestar_lab.executor.outputs import find_artifacts
 from mlestar_lab.executor.process import ExecutionRequestError, check_request, clear_outputs
@@ -47,7 +47,7 @@ def import_distributed() -> Any:
     return distributed
 
 
-class DaskExecutor:
+class DaskExecutor(NotebookExecutor):
     """Runs notebooks on the Dask cluster at `scheduler` (tcp://HOST:PORT); a context manager.
 
     `workers` is the number of notebooks the cluster runs at once (its worker threads).
@@ -116,19 +116,6 @@ class DaskExecutor:
     def shutdown(self, wait: bool = True) -> None:
         self._threads.shutdown(wait=wait)
         self._client.close()
-
-    def __enter__(self) -> DaskExecutor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is not None:
-            self.cancel_all()
-        self.shutdown(wait=True)
 
     # -- one candidate -------------------------------------------------------------------------
 
