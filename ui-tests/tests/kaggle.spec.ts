@@ -38,7 +38,7 @@ test.describe('Kaggle in the MLE-STAR panel', () => {
     await expect(form.locator('input[name=task]')).toHaveValue('tiny-titanic');
     await form.locator('input[name=timeBudget]').fill('3m');
     await form.locator('input[name=workers]').fill('2');
-    await form.locator('summary').click();
+    await form.locator('summary', { hasText: 'MLE-STAR steps' }).click();
     await form.locator('input[name=models]').fill('1');
     await form.locator('input[name=outerSteps]').fill('1');
     await form.locator('input[name=innerSteps]').fill('1');

@@ -36,7 +36,7 @@ async function startRun(page: IJupyterLabPageFixture, panel: Locator): Promise<v
   await expect(form.locator('input[name=task]')).toHaveValue('competitions/diabetes');
   await form.locator('input[name=timeBudget]').fill('4m');
   await form.locator('input[name=workers]').fill('2');
-  await form.locator('summary').click();
+  await form.locator('summary', { hasText: 'MLE-STAR steps' }).click();
   await form.locator('input[name=models]').fill('2');
   await form.locator('input[name=outerSteps]').fill('1');
   await form.locator('input[name=innerSteps]').fill('2');
