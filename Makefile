@@ -24,8 +24,11 @@ lint: venv
 	$(BIN)/ruff check mlestar_lab tests ui-tests
 	$(BIN)/ruff format --check mlestar_lab tests ui-tests
 
+# pytest spreads test files over PYTEST_WORKERS processes (0: all in this one).
+PYTEST_WORKERS ?= 2
+
 test: lint lint-ts test-ts
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 	$(MAKE) test-ui
 
 # The side-by-side benchmark: per task the agent, then LightGBM (seconds), then FLAML, each graded

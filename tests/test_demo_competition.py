@@ -18,7 +18,8 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_regression_demo_holds_the_real_diabetes_data(demo_task_dir: Path) -> None:
+def test_regression_demo_holds_the_real_diabetes_data(tmp_path: Path) -> None:
+    demo_task_dir = build_demo_task(tmp_path / "diabetes")
     train = pd.read_csv(demo_task_dir / "train.csv")
     test = pd.read_csv(demo_task_dir / "test.csv")
     sample = pd.read_csv(demo_task_dir / "sample_submission.csv")

@@ -39,7 +39,7 @@ def test_kill_9_then_resume_reruns_no_finished_notebook(tmp_path, demo_task_dir)
             "--workers",
             "2",
             "--models",
-            "3",
+            "2",
             "--outer-steps",
             "1",
             "--inner-steps",

@@ -150,7 +150,14 @@ def _finished_steps(server: LiveServer, run_id: str) -> dict[int, float]:
 
 def test_two_runs_at_once_survive_a_server_restart(server: LiveServer, root: Path, tmp_path: Path) -> None:
     """Run A's agent outlives the server and is re-attached; run B's dies meanwhile and is resumed."""
-    body = {**SMALL, "inner_steps": 1, "gates": {"ablation": "ask"}}
+    body = {
+        **SMALL,
+        "models": 1,
+        "inner_steps": 1,
+        "ensemble_rounds": 0,
+        "time_budget": "6m",
+        "gates": {"ablation": "ask"},
+    }
     a = _ok(server.call("POST", "runs", body={"task": "competitions/diabetes", **body}), 201)
     b = _ok(server.call("POST", "runs", body={"task": "competitions/cancer", **body}), 201)
     decisions = {
