@@ -199,15 +199,17 @@ def test_a_plan_never_runs_twice_on_the_same_solution(workspace, demo_task_dir, 
 def test_an_open_ended_run_keeps_refining_while_time_is_left(workspace, demo_task_dir, monkeypatch):
     """Without an explicit T the paper's outer steps are a floor, not a ceiling.
 
-    The floor is lowered to 1 here so that a loaded machine still has time left after it.
+    The floor is lowered to 1 here, and the budget is 75 s, so that a loaded machine (the suite
+    runs in two processes) still has time for a study after it.
     """
     monkeypatch.setattr(budget_module, "PAPER_OUTER_STEPS", 1)
     ws, store = workspace
-    config = RunConfig(models=1, inner_steps=1, ensemble_rounds=0, workers=2, time_budget=60.0)
+    config = RunConfig(models=1, inner_steps=1, ensemble_rounds=0, workers=2, time_budget=75.0)
     run = create_run(ws, store, demo_task_dir, config)
     final = execute_run(ws, store, run.id)
     assert final.status == "finished", final.error
     assert final.elapsed_seconds <= config.time_budget
     studies = [s for s in store.steps(run.id, stage="ablation") if s.key.count("/") == 1]
+    assert studies, "the budget left no time for the floor's one outer step"
     out_of_ideas = studies[-1].block is None
     assert len(studies) > 1 or out_of_ideas, [s.block for s in studies]
