@@ -17,8 +17,7 @@ import psutil
 import pytest
 
 from mlestar_lab.executor.limits import child_environment, data_limit_mb
-from mlestar_lab.executor.models import ExecutionRequest
-from mlestar_lab.executor.outputs import LOG_FILE
+from mlestar_lab.executor.models import LOG_FILE, ExecutionRequest
 from mlestar_lab.executor.pool import ExecutorPool
 from mlestar_lab.executor.process import REQUEST_FILE, ExecutionRequestError, execute
 from mlestar_lab.fsutil import write_notebook

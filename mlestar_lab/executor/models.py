@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 from mlestar_lab.store.models import ErrorInfo
 
 ExecutionStatus = Literal["ok", "error", "timeout", "killed"]
+# The worker's stdout and stderr, which the kernel process inherits. Defined here, not beside the
+# output parsing: the worker needs the name before it may import nbformat (see worker.py).
+LOG_FILE = "executor.log"
 
 
 class ExecutionRequest(BaseModel):

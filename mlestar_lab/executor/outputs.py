@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from mlestar_lab.executor.models import LOG_FILE
 from mlestar_lab.notebook.candidate import block_of_cell
 from mlestar_lab.notebook.contract import (
     EXECUTED_NOTEBOOK,
@@ -25,8 +26,6 @@ from mlestar_lab.notebook.contract import (
 )
 
 STDOUT_TAIL_CHARS = 4000
-# The worker's stdout and stderr, which the kernel process inherits.
-LOG_FILE = "executor.log"
 _LOG_TAIL_LINES = 3
 _LOG_TAIL_CHARS = 600
 # papermill inserts these markdown cells around a failing cell *after* computing the cell index

@@ -21,9 +21,8 @@ from pydantic import ValidationError
 
 from mlestar_lab.errors import UserError
 from mlestar_lab.executor.limits import PARENT_PID_VARIABLE, child_environment, secret_names
-from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult, ExecutionStatus
+from mlestar_lab.executor.models import LOG_FILE, ExecutionRequest, ExecutionResult, ExecutionStatus
 from mlestar_lab.executor.outputs import (
-    LOG_FILE,
     find_artifacts,
     last_started_cell,
     log_tail,

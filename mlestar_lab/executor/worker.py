@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 
 from mlestar_lab.executor.limits import PARENT_PID_VARIABLE, die_with_parent, limit_data_segment, thread_count
-from mlestar_lab.executor.models import ExecutionRequest, ExecutionResult
-from mlestar_lab.executor.outputs import LOG_FILE
+from mlestar_lab.executor.models import LOG_FILE, ExecutionRequest, ExecutionResult
 
 USAGE = (
     "usage: python -m mlestar_lab.executor.worker REQUEST.json RESULT.json\n"
