@@ -21,8 +21,8 @@ demo: venv
 	$(BIN)/mlestar demo
 
 lint: venv
-	$(BIN)/ruff check mlestar_lab tests ui-tests
-	$(BIN)/ruff format --check mlestar_lab tests ui-tests
+	$(BIN)/ruff check mlestar_lab tests ui-tests benchmarks
+	$(BIN)/ruff format --check mlestar_lab tests ui-tests benchmarks
 
 # pytest spreads test files over PYTEST_WORKERS processes (0: all in this one).
 PYTEST_WORKERS ?= 2
