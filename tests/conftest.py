@@ -70,8 +70,8 @@ def make_task_dir_fixture():
 
 
 def _three_folds(folder: Path) -> Path:
-    """Whole runs on the shared demo folders cross-validate with 3 folds, not 5: a fifth less
-    work per notebook, and the same code paths (a task's own settings file, as a user writes)."""
+    """Whole runs on the shared demo folders cross-validate with 3 folds, not 5: 2 fits fewer per
+    notebook, and the same code paths (a task's own settings file, as a user writes)."""
     (folder / "mlestar-task.toml").write_text("n_folds = 3\n", encoding="utf-8")
     return folder
 
