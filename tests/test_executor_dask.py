@@ -54,20 +54,35 @@ print("Final Validation Performance: 1.0")
 """
 
 
+def local_cluster() -> distributed.LocalCluster:
+    return distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    )
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[object]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-    ) as local:
+    """Shared by the tests that kill no worker."""
+    with local_cluster() as local:
         yield local
 
 
 @pytest.fixture
 def scheduler(cluster) -> str:
-    """The scheduler's address, once both workers (restarted after a kill) are back."""
+    """The shared cluster's address, once both workers are up."""
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
         client.wait_for_workers(2, timeout=WAIT_SECONDS)
     return cluster.scheduler_address
+
+
+@pytest.fixture
+def own_scheduler() -> Iterator[str]:
+    """A cluster of its own for a test that kills workers: no other test waits on the nannies'
+    restarts (once, on a loaded machine, a killed worker was not back after 120 s)."""
+    with local_cluster() as local:
+        with distributed.Client(local.scheduler_address, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=WAIT_SECONDS)
+        yield local.scheduler_address
 
 
 def notebook(tmp_path: Path, name: str, code: str, parameters: dict[str, object]) -> Path:
@@ -152,11 +167,13 @@ def test_shared_storage_is_read_in_place(tmp_path: Path, scheduler: str) -> None
     assert injected_data_dir(result.executed_notebook) == str(data)
 
 
-def test_a_killed_worker_costs_one_retry_and_other_candidates_go_on(tmp_path: Path, scheduler: str) -> None:
+def test_a_killed_worker_costs_one_retry_and_other_candidates_go_on(
+    tmp_path: Path, own_scheduler: str
+) -> None:
     hang = notebook(tmp_path, "hang", HANG_ON_FIRST_START, {"OUTPUT_DIR": ".", "ALWAYS_HANG": False})
     data = data_dir(tmp_path)
     reader = notebook(tmp_path, "reader", READ_DATA, {"DATA_DIR": "x", "OUTPUT_DIR": "."})
-    with DaskExecutor(scheduler) as executor:
+    with DaskExecutor(own_scheduler) as executor:
         victim = executor.submit(ExecutionRequest(notebook_path=str(hang), output_dir=str(tmp_path / "hang")))
         first_pid = int(wait_for_file(tmp_path / "hang" / "pid.txt"))
         kill_dask_worker_of(first_pid)
@@ -176,11 +193,11 @@ def test_a_killed_worker_costs_one_retry_and_other_candidates_go_on(tmp_path: Pa
 
 
 def test_a_candidate_whose_worker_dies_twice_is_killed_not_retried_again(
-    tmp_path: Path, scheduler: str
+    tmp_path: Path, own_scheduler: str
 ) -> None:
     hang = notebook(tmp_path, "hang", HANG_ON_FIRST_START, {"OUTPUT_DIR": ".", "ALWAYS_HANG": True})
     pid_file = tmp_path / "hang" / "pid.txt"
-    with DaskExecutor(scheduler) as executor:
+    with DaskExecutor(own_scheduler) as executor:
         future = executor.submit(ExecutionRequest(notebook_path=str(hang), output_dir=str(tmp_path / "hang")))
         first_pid = int(wait_for_file(pid_file))
         kill_dask_worker_of(first_pid)
@@ -206,7 +223,9 @@ def test_cancel_all_stops_a_notebook_on_a_worker(tmp_path: Path, scheduler: str)
     notebook_worker.wait(timeout=WAIT_SECONDS)
 
 
-def test_a_run_on_the_cluster_survives_a_killed_worker(tmp_path: Path, scheduler: str, demo_task_dir) -> None:
+def test_a_run_on_the_cluster_survives_a_killed_worker(
+    tmp_path: Path, own_scheduler: str, demo_task_dir
+) -> None:
     workspace = Workspace(tmp_path / "ws")
     store = RunStore(workspace.db_path)
     config = RunConfig(
@@ -215,11 +234,11 @@ def test_a_run_on_the_cluster_survives_a_killed_worker(tmp_path: Path, scheduler
         ensemble_rounds=0,
         time_budget=300.0,
         executor="dask",
-        scheduler=scheduler,
+        scheduler=own_scheduler,
         dask_data="ship",
     )
     run = create_run(workspace, store, demo_task_dir, config)
-    with distributed.Client(scheduler, set_as_default=False) as client:
+    with distributed.Client(own_scheduler, set_as_default=False) as client:
         dask_pids = set(client.run(os.getpid).values())
     killed: list[int] = []
     stop = threading.Event()
